@@ -1,0 +1,207 @@
+"""Prometheus-compatible query API (Prometheus, Thanos, Mimir, VictoriaMetrics).
+
+The only module that knows prometheus-api-client. It turns vendor responses into floats and
+vendor failures into ``TransientCollectorError`` (retry later) or ``PermanentCollectorError``
+(a person must fix the query)."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+from prometheus_api_client import PrometheusApiClientException, PrometheusConnect
+from urllib3.util.retry import Retry
+
+from daemon import messages
+from daemon.errors import PermanentCollectorError, TransientCollectorError
+
+# Prometheus refuses a range query of more than 11,000 points per series.
+MAX_POINTS_PER_QUERY = 11_000
+
+_STATUS = re.compile(r"HTTP Status Code (\d+) \((.*)\)\Z", re.DOTALL)
+T = TypeVar("T")
+
+
+def redact_url(url: str) -> str:
+    """The URL without user:password, safe to show in a pack or a log."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+@dataclass
+class RangeSeries:
+    """One series of a range query: value by Unix timestamp (seconds)."""
+
+    values: dict[int, float] = field(default_factory=dict)
+    round_trips: int = 0
+
+
+Labels = dict[str, str]
+
+
+def connect(
+    url: str,
+    *,
+    timeout_seconds: float,
+    retries: int,
+    headers: dict[str, str],
+    verify_tls: bool = True,
+    backoff_seconds: float = 0.5,
+) -> PrometheusCollector:
+    """The collector for one backend. Retries cover connection errors and 429/5xx answers;
+    ``Retry-After`` is not obeyed because a pack must not hang on a backend's say-so (the
+    daemon's next tick is the longer retry)."""
+    retry = Retry(
+        total=retries,
+        backoff_factor=backoff_seconds,
+        status_forcelist=(429, 500, 502, 503, 504),
+        allowed_methods=frozenset({"GET", "POST"}),
+        raise_on_status=False,
+        respect_retry_after_header=False,
+    )
+    client = PrometheusConnect(
+        url=url.rstrip("/"),
+        headers=headers or None,
+        disable_ssl=not verify_tls,
+        retry=retry,
+        timeout=timeout_seconds,
+    )
+    return PrometheusCollector(client, url)
+
+
+class PrometheusCollector:
+    def __init__(self, client: PrometheusConnect, url: str) -> None:
+        self._client = client
+        self.backend = redact_url(url)
+
+    def vector(self, query: str, at: datetime) -> list[tuple[Labels, float]]:
+        """An instant query evaluated at ``at`` (always explicit: the client's defaults are
+        fixed at import time)."""
+        result = self._call(lambda: self._client.custom_query(query, params={"time": _ts(at)}))
+        with self._parsing():
+            return [(_labels(item), _number(item.get("value"))) for item in _items(result)]
+
+    def scalar(self, query: str, at: datetime) -> float | None:
+        """The value of a query that aggregates to one series; None when it returns nothing."""
+        rows = self.vector(query, at)
+        if len(rows) > 1:
+            raise PermanentCollectorError(
+                messages.QUERY_NOT_SINGLE.format(count=len(rows)), backend=self.backend
+            )
+        return rows[0][1] if rows else None
+
+    def series(self, query: str, start: datetime, end: datetime, step_seconds: int) -> RangeSeries:
+        """A range query over [start, end] split into chunks of at most 11,000 points."""
+        out = RangeSeries()
+        span = timedelta(seconds=step_seconds * (MAX_POINTS_PER_QUERY - 1))
+        chunk_start = start
+        while chunk_start <= end:
+            chunk_end = min(chunk_start + span, end)
+            result = self._call(
+                lambda s=chunk_start, e=chunk_end: self._client.custom_query_range(
+                    query, start_time=s, end_time=e, step=str(step_seconds)
+                )
+            )
+            out.round_trips += 1
+            with self._parsing():
+                items = _items(result)
+                if len(items) > 1:
+                    raise PermanentCollectorError(
+                        messages.QUERY_NOT_SINGLE.format(count=len(items)), backend=self.backend
+                    )
+                for item in items:
+                    for point in item["values"]:
+                        out.values[int(_point_time(point))] = _number(point)
+            chunk_start = chunk_end + timedelta(seconds=step_seconds)
+        return out
+
+    @contextmanager
+    def _parsing(self) -> Iterator[None]:
+        try:
+            yield
+        except (ValueError, KeyError, TypeError) as exc:
+            # an HTML error page from a proxy, a truncated body: worth another try later
+            raise TransientCollectorError(messages.MALFORMED_RESPONSE, backend=self.backend) from exc
+
+    def _call(self, request: Callable[[], T]) -> T:
+        try:
+            return request()
+        except (requests.ConnectionError, requests.Timeout, requests.exceptions.RetryError) as exc:
+            raise TransientCollectorError(
+                messages.BACKEND_UNREACHABLE.format(backend=self.backend, reason=type(exc).__name__),
+                backend=self.backend,
+            ) from exc
+        except PrometheusApiClientException as exc:
+            raise self._http_error(str(exc)) from exc
+        except (ValueError, KeyError, TypeError) as exc:
+            # an HTML error page from a proxy, a truncated body: worth another try later
+            raise TransientCollectorError(messages.MALFORMED_RESPONSE, backend=self.backend) from exc
+
+    def _http_error(self, text: str) -> TransientCollectorError | PermanentCollectorError:
+        match = _STATUS.match(text)
+        status = int(match.group(1)) if match else 0
+        detail = _error_detail(match.group(2)) if match else ""
+        if status == 429 or status >= 500 or status == 0:
+            return TransientCollectorError(
+                messages.BACKEND_STATUS.format(backend=self.backend, status=status or "?"),
+                backend=self.backend,
+            )
+        return PermanentCollectorError(
+            messages.QUERY_REJECTED.format(status=status, detail=detail), backend=self.backend
+        )
+
+
+def _ts(at: datetime) -> str:
+    if at.tzinfo is None:
+        raise ValueError("query times must be timezone-aware")
+    return f"{at.timestamp():.3f}"
+
+
+def _items(result: Any) -> list[dict[str, Any]]:
+    if not isinstance(result, list) or not all(isinstance(i, dict) for i in result):
+        raise ValueError("result is not a list of series")
+    return result
+
+
+def _labels(item: dict[str, Any]) -> Labels:
+    metric = item.get("metric", {})
+    return {str(k): str(v) for k, v in metric.items()} if isinstance(metric, dict) else {}
+
+
+def _point_time(point: Any) -> float:
+    if not isinstance(point, list) or len(point) != 2:
+        raise ValueError("sample is not [time, value]")
+    return float(point[0])
+
+
+def _number(point: Any) -> float:
+    _point_time(point)
+    value = float(point[1])
+    if not math.isfinite(value):
+        raise PermanentCollectorError(messages.QUERY_NOT_FINITE.format(value=point[1]))
+    return value
+
+
+def _error_detail(raw: str) -> str:
+    """Prometheus' own ``error`` text from the body the client put in its exception."""
+    body = raw
+    if body[:2] in ("b'", 'b"'):
+        body = body[2:-1].encode().decode("unicode_escape")
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return body[:200]
+    if isinstance(parsed, dict) and isinstance(parsed.get("error"), str):
+        return parsed["error"][:500]
+    return body[:200]

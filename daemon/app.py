@@ -1,0 +1,28 @@
+"""The one place where clients are built from config."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from collectors.prometheus import PrometheusCollector, connect
+from daemon.config.model import PrometheusConfig
+
+
+def build_prometheus(config: PrometheusConfig) -> PrometheusCollector:
+    headers = dict(config.headers)
+    if config.bearer_token:
+        headers["Authorization"] = f"Bearer {config.bearer_token}"
+    return connect(
+        config.url,
+        timeout_seconds=config.timeout_seconds,
+        retries=config.retries,
+        headers=headers,
+        verify_tls=config.verify_tls,
+    )
+
+
+def generator_name() -> str:
+    try:
+        return f"slo-prep {version('slo-prep')}"
+    except PackageNotFoundError:
+        return "slo-prep (not installed)"

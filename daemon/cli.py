@@ -1,0 +1,113 @@
+"""``slo-prep`` command line. Exit codes: 0 pack printed / config valid, 2 usage or config
+error, 3 MISSING_SLO, 4 a pack was printed but no SLO of the service could be measured."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+
+from daemon import messages
+from daemon.app import build_prometheus, generator_name
+from daemon.config import Config, load_config
+from daemon.core.pack import Decision, pack_to_json
+from daemon.drafting import draft_pack
+from daemon.errors import ConfigError, UsageError
+from daemon.render.markdown import render_markdown
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+EXIT_MISSING_SLO = 3
+EXIT_NOTHING_MEASURED = 4
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="slo-prep",
+        description="Draft the evidence pack for an SLO negotiation from live Prometheus data.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    validate = commands.add_parser("validate-config", help="check a config file and exit")
+    validate.add_argument("-c", "--config", required=True, metavar="FILE")
+
+    draft = commands.add_parser("draft", help="print the prep pack of a service")
+    draft.add_argument("service")
+    draft.add_argument("-c", "--config", required=True, metavar="FILE")
+    draft.add_argument("--question", help="the one-sentence decision question")
+    draft.add_argument("--deadline", metavar="YYYY-MM-DD", help="when the decision is due")
+    draft.add_argument(
+        "--at", metavar="RFC3339", help="evaluation time (default: now); every query uses it"
+    )
+    draft.add_argument("--format", choices=("json", "markdown"), default="markdown")
+    return parser
+
+
+def parse_at(value: str | None, now: datetime) -> datetime:
+    """A tz-aware instant truncated to whole seconds (query APIs take seconds)."""
+    if value is None:
+        return now.replace(microsecond=0)
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        raise UsageError(messages.BAD_AT.format(value=value)) from None
+    if at.tzinfo is None:
+        raise UsageError(messages.BAD_AT.format(value=value))
+    return at.astimezone(UTC).replace(microsecond=0)
+
+
+def parse_deadline(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(messages.BAD_DEADLINE.format(value=value)) from None
+
+
+def _validate(config: Config) -> int:
+    slos = sum(len(s.slos) for s in config.services)
+    print(
+        messages.CONFIG_OK.format(
+            source=config.source, services=len(config.services), slos=slos
+        )
+    )
+    return EXIT_OK
+
+
+def _draft(args: argparse.Namespace, config: Config) -> int:
+    at = parse_at(args.at, datetime.now(UTC))
+    decision = Decision(question=args.question, deadline=parse_deadline(args.deadline))
+    pack = draft_pack(
+        config, args.service, at, decision, build_prometheus(config.prometheus), generator_name()
+    )
+    document = pack_to_json(pack)
+    if args.format == "json":
+        print(json.dumps(document, indent=2))
+    else:
+        print(render_markdown(document), end="")
+    if pack.status == "MISSING_SLO":
+        print(f"MISSING_SLO: {pack.problems[0].message}", file=sys.stderr)
+        return EXIT_MISSING_SLO
+    if not pack.measured:
+        print(messages.NOTHING_DRAFTED.format(service=args.service), file=sys.stderr)
+        return EXIT_NOTHING_MEASURED
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        config = load_config(args.config)
+        if args.command == "validate-config":
+            return _validate(config)
+        return _draft(args, config)
+    except (ConfigError, UsageError) as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

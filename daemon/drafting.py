@@ -1,0 +1,215 @@
+"""Drafts a pack: runs the queries for every SLO of a service at one pinned instant and hands
+the answers to the pure core. The only place that decides which queries a pack needs."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from daemon import messages
+from daemon.config.model import Config
+from daemon.core.burn import BURN_WINDOWS, LONGEST_WINDOW
+from daemon.core.evidence import Measurement, Problem, SloEvidence, SloInputs, assess_slo
+from daemon.core.firings import STEP_SECONDS, MinuteSeries
+from daemon.core.pack import Decision, Pack, Source, pack_status
+from daemon.core.promql import (
+    SliTemplates,
+    le_lookup_query,
+    matching_le,
+    minute_templates,
+    sli_templates,
+)
+from daemon.core.slo import LatencySli, SloSpec
+from daemon.core.windows import BudgetWindow, resolve_window
+from daemon.errors import CollectorError, TransientCollectorError
+from collectors.prometheus import PrometheusCollector, RangeSeries
+
+
+@dataclass
+class QueryRun:
+    """Sends the queries of one pack and keeps each as a cited source. After a transient
+    failure the rest of the pack fails fast with the same problem instead of waiting out a
+    timeout per query."""
+
+    prometheus: PrometheusCollector
+    sources: list[Source] = field(default_factory=list)
+    outage: TransientCollectorError | None = None
+
+    def _cite(self, source: Source) -> str:
+        self.sources.append(source)
+        return source.id
+
+    def _next_id(self) -> str:
+        return f"q{len(self.sources) + 1}"
+
+    def _guard(self) -> None:
+        if self.outage is not None:
+            raise self.outage
+
+    def _note(self, exc: CollectorError) -> None:
+        if isinstance(exc, TransientCollectorError):
+            self.outage = exc
+
+    def scalar(self, query: str, at: datetime) -> tuple[float | None, str]:
+        self._guard()
+        sid = self._cite(Source(self._next_id(), "instant", query, self.prometheus.backend, at))
+        try:
+            return self.prometheus.scalar(query, at), sid
+        except CollectorError as exc:
+            self._note(exc)
+            raise _Failed(exc, sid) from exc
+
+    def vector_labels(self, query: str, at: datetime, label: str) -> tuple[list[str], str]:
+        self._guard()
+        sid = self._cite(Source(self._next_id(), "instant", query, self.prometheus.backend, at))
+        try:
+            rows = self.prometheus.vector(query, at)
+        except CollectorError as exc:
+            self._note(exc)
+            raise _Failed(exc, sid) from exc
+        return [labels[label] for labels, _ in rows if label in labels], sid
+
+    def series(self, query: str, start: datetime, end: datetime) -> tuple[RangeSeries, str]:
+        self._guard()
+        sid = self._next_id()
+        try:
+            result = self.prometheus.series(query, start, end, STEP_SECONDS)
+        except CollectorError as exc:
+            self._cite(Source(sid, "range", query, self.prometheus.backend, None, start, end,
+                              STEP_SECONDS))
+            self._note(exc)
+            raise _Failed(exc, sid) from exc
+        self._cite(Source(sid, "range", query, self.prometheus.backend, None, start, end,
+                          STEP_SECONDS, result.round_trips))
+        return result, sid
+
+
+class _Failed(Exception):
+    def __init__(self, error: CollectorError, source_id: str) -> None:
+        super().__init__(str(error))
+        self.problem = Problem(error.code, "error", str(error), source_id)
+
+
+def _measure(run: QueryRun, templates: SliTemplates, seconds: float, at: datetime) -> (
+    Measurement
+):
+    bad_query, total_query = templates.at_window(seconds)
+    ids: list[str] = []
+    try:
+        bad, bad_id = run.scalar(bad_query, at)
+        ids.append(bad_id)
+        total, total_id = run.scalar(total_query, at)
+        ids.append(total_id)
+    except _Failed as failed:
+        return Measurement(source_ids=tuple(ids), failure=failed.problem)
+    except TransientCollectorError as exc:
+        return Measurement(source_ids=tuple(ids), failure=Problem(exc.code, "error", str(exc)))
+    return Measurement(bad_rate=bad, total_rate=total, source_ids=tuple(ids))
+
+
+def _minutes(
+    run: QueryRun, templates: SliTemplates, window: BudgetWindow
+) -> tuple[MinuteSeries | Problem, tuple[str, ...]]:
+    """Per-minute events from 3 days before the window (so the longest alert window is full at
+    its start) to the evaluation time, on a grid that ends exactly at ``at``."""
+    at = window.at
+    steps = math.ceil((at - (window.start - timedelta(seconds=LONGEST_WINDOW))).total_seconds()
+                      / STEP_SECONDS)
+    first = at - timedelta(seconds=steps * STEP_SECONDS)
+    bad_query, total_query = minute_templates(templates)
+    ids: list[str] = []
+    try:
+        bad, bad_id = run.series(bad_query, first, at)
+        ids.append(bad_id)
+        total, total_id = run.series(total_query, first, at)
+        ids.append(total_id)
+    except _Failed as failed:
+        return failed.problem, tuple(ids)
+    except TransientCollectorError as exc:
+        return Problem(exc.code, "error", str(exc)), tuple(ids)
+    stamps = [int((first + timedelta(seconds=i * STEP_SECONDS)).timestamp())
+              for i in range(steps + 1)]
+    return (
+        MinuteSeries(
+            first=first,
+            bad=[bad.values.get(t, 0.0) * STEP_SECONDS for t in stamps],
+            total=[
+                None if t not in total.values else total.values[t] * STEP_SECONDS for t in stamps
+            ],
+        ),
+        tuple(ids),
+    )
+
+
+def _latency_bucket(run: QueryRun, sli: LatencySli, window: BudgetWindow) -> str | Problem:
+    query = le_lookup_query(sli, window.length_seconds)
+    try:
+        les, sid = run.vector_labels(query, window.at, "le")
+    except _Failed as failed:
+        return failed.problem
+    except TransientCollectorError as exc:
+        return Problem(exc.code, "error", str(exc))
+    if not les:
+        return Problem.of("no_histogram", "error", sid, histogram=sli.histogram,
+                          selector=sli.selector)
+    le = matching_le(sli.threshold_seconds, les)
+    if le is None:
+        ordered = sorted(les, key=lambda v: float(v) if v != "+Inf" else math.inf)
+        return Problem.of("missing_bucket", "error", sid, threshold=sli.threshold_seconds,
+                          buckets=", ".join(ordered))
+    return le
+
+
+def _gather(run: QueryRun, spec: SloSpec, window: BudgetWindow) -> SloInputs:
+    le: str | None = None
+    if isinstance(spec.sli, LatencySli):
+        found = _latency_bucket(run, spec.sli, window)
+        if isinstance(found, Problem):
+            return SloInputs(setup=found)
+        le = found
+    templates = sli_templates(spec.sli, le)
+    at = window.at
+    budget = None
+    if window.elapsed_seconds >= STEP_SECONDS:
+        budget = _measure(run, templates, window.elapsed_seconds, at)
+    burns = {seconds: _measure(run, templates, seconds, at) for seconds in BURN_WINDOWS}
+    minutes, minute_ids = _minutes(run, templates, window)
+    return SloInputs(budget=budget, burns=burns, minutes=minutes, minute_source_ids=minute_ids)
+
+
+def draft_pack(
+    config: Config,
+    service_name: str,
+    at: datetime,
+    decision: Decision,
+    prometheus: PrometheusCollector,
+    generator: str,
+) -> Pack:
+    """The pack for ``service_name`` as of ``at``; every query uses that one instant."""
+    service = config.service(service_name)
+    base = dict(
+        service=service_name,
+        evaluated_at=at,
+        decision=decision,
+        config_source=config.source,
+        config_sha256=config.sha256,
+        generator=generator,
+    )
+    if service is None or not service.slos:
+        text = (
+            messages.MISSING_SLO_UNKNOWN_SERVICE.format(
+                service=service_name, known=", ".join(s.name for s in config.services) or "none"
+            )
+            if service is None
+            else messages.MISSING_SLO_NO_SLOS.format(service=service_name)
+        )
+        return Pack(status="MISSING_SLO", slos=(), sources=(),
+                    problems=(Problem("missing_slo", "error", text),), **base)  # type: ignore[arg-type]
+    run = QueryRun(prometheus)
+    evidence: list[SloEvidence] = []
+    for spec in service.slos:
+        window = resolve_window(spec.window, at)
+        evidence.append(assess_slo(spec, window, _gather(run, spec, window)))
+    return Pack(status=pack_status(decision.question), slos=tuple(evidence),
+                sources=tuple(run.sources), **base)  # type: ignore[arg-type]

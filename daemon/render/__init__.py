@@ -1,0 +1,1 @@
+"""Renderings of the pack JSON for people."""
