@@ -13,11 +13,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
-from prometheus_api_client import PrometheusApiClientException, PrometheusConnect
+from prometheus_api_client import PrometheusConnect
+from prometheus_api_client.exceptions import PrometheusApiClientException
 from urllib3.util.retry import Retry
 
 from daemon import messages
@@ -109,8 +111,12 @@ class PrometheusCollector:
         while chunk_start <= end:
             chunk_end = min(chunk_start + span, end)
             result = self._call(
-                lambda s=chunk_start, e=chunk_end: self._client.custom_query_range(
-                    query, start_time=s, end_time=e, step=str(step_seconds)
+                partial(
+                    self._client.custom_query_range,
+                    query,
+                    start_time=chunk_start,
+                    end_time=chunk_end,
+                    step=str(step_seconds),
                 )
             )
             out.round_trips += 1
@@ -132,21 +138,27 @@ class PrometheusCollector:
             yield
         except (ValueError, KeyError, TypeError) as exc:
             # an HTML error page from a proxy, a truncated body: worth another try later
-            raise TransientCollectorError(messages.MALFORMED_RESPONSE, backend=self.backend) from exc
+            raise TransientCollectorError(
+                messages.MALFORMED_RESPONSE, backend=self.backend
+            ) from exc
 
     def _call(self, request: Callable[[], T]) -> T:
         try:
             return request()
         except (requests.ConnectionError, requests.Timeout, requests.exceptions.RetryError) as exc:
             raise TransientCollectorError(
-                messages.BACKEND_UNREACHABLE.format(backend=self.backend, reason=type(exc).__name__),
+                messages.BACKEND_UNREACHABLE.format(
+                    backend=self.backend, reason=type(exc).__name__
+                ),
                 backend=self.backend,
             ) from exc
         except PrometheusApiClientException as exc:
             raise self._http_error(str(exc)) from exc
         except (ValueError, KeyError, TypeError) as exc:
             # an HTML error page from a proxy, a truncated body: worth another try later
-            raise TransientCollectorError(messages.MALFORMED_RESPONSE, backend=self.backend) from exc
+            raise TransientCollectorError(
+                messages.MALFORMED_RESPONSE, backend=self.backend
+            ) from exc
 
     def _http_error(self, text: str) -> TransientCollectorError | PermanentCollectorError:
         match = _STATUS.match(text)
@@ -202,6 +214,7 @@ def _error_detail(raw: str) -> str:
         parsed = json.loads(body)
     except ValueError:
         return body[:200]
-    if isinstance(parsed, dict) and isinstance(parsed.get("error"), str):
-        return parsed["error"][:500]
+    error = parsed.get("error") if isinstance(parsed, dict) else None
+    if isinstance(error, str):
+        return error[:500]
     return body[:200]

@@ -69,11 +69,7 @@ def parse_deadline(value: str | None) -> date | None:
 
 def _validate(config: Config) -> int:
     slos = sum(len(s.slos) for s in config.services)
-    print(
-        messages.CONFIG_OK.format(
-            source=config.source, services=len(config.services), slos=slos
-        )
-    )
+    print(messages.CONFIG_OK.format(source=config.source, services=len(config.services), slos=slos))
     return EXIT_OK
 
 

@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from collectors.prometheus import PrometheusCollector, RangeSeries
 from daemon import messages
 from daemon.config.model import Config
 from daemon.core.burn import BURN_WINDOWS, LONGEST_WINDOW
@@ -23,7 +24,6 @@ from daemon.core.promql import (
 from daemon.core.slo import LatencySli, SloSpec
 from daemon.core.windows import BudgetWindow, resolve_window
 from daemon.errors import CollectorError, TransientCollectorError
-from collectors.prometheus import PrometheusCollector, RangeSeries
 
 
 @dataclass
@@ -76,12 +76,24 @@ class QueryRun:
         try:
             result = self.prometheus.series(query, start, end, STEP_SECONDS)
         except CollectorError as exc:
-            self._cite(Source(sid, "range", query, self.prometheus.backend, None, start, end,
-                              STEP_SECONDS))
+            self._cite(
+                Source(sid, "range", query, self.prometheus.backend, None, start, end, STEP_SECONDS)
+            )
             self._note(exc)
             raise _Failed(exc, sid) from exc
-        self._cite(Source(sid, "range", query, self.prometheus.backend, None, start, end,
-                          STEP_SECONDS, result.round_trips))
+        self._cite(
+            Source(
+                sid,
+                "range",
+                query,
+                self.prometheus.backend,
+                None,
+                start,
+                end,
+                STEP_SECONDS,
+                result.round_trips,
+            )
+        )
         return result, sid
 
 
@@ -91,9 +103,7 @@ class _Failed(Exception):
         self.problem = Problem(error.code, "error", str(error), source_id)
 
 
-def _measure(run: QueryRun, templates: SliTemplates, seconds: float, at: datetime) -> (
-    Measurement
-):
+def _measure(run: QueryRun, templates: SliTemplates, seconds: float, at: datetime) -> Measurement:
     bad_query, total_query = templates.at_window(seconds)
     ids: list[str] = []
     try:
@@ -114,8 +124,9 @@ def _minutes(
     """Per-minute events from 3 days before the window (so the longest alert window is full at
     its start) to the evaluation time, on a grid that ends exactly at ``at``."""
     at = window.at
-    steps = math.ceil((at - (window.start - timedelta(seconds=LONGEST_WINDOW))).total_seconds()
-                      / STEP_SECONDS)
+    steps = math.ceil(
+        (at - (window.start - timedelta(seconds=LONGEST_WINDOW))).total_seconds() / STEP_SECONDS
+    )
     first = at - timedelta(seconds=steps * STEP_SECONDS)
     bad_query, total_query = minute_templates(templates)
     ids: list[str] = []
@@ -128,8 +139,11 @@ def _minutes(
         return failed.problem, tuple(ids)
     except TransientCollectorError as exc:
         return Problem(exc.code, "error", str(exc)), tuple(ids)
-    stamps = [int((first + timedelta(seconds=i * STEP_SECONDS)).timestamp())
-              for i in range(steps + 1)]
+    if not total.values:
+        return Problem.of("no_data", "error", ids[-1], what="the firing history"), tuple(ids)
+    stamps = [
+        int((first + timedelta(seconds=i * STEP_SECONDS)).timestamp()) for i in range(steps + 1)
+    ]
     return (
         MinuteSeries(
             first=first,
@@ -151,13 +165,19 @@ def _latency_bucket(run: QueryRun, sli: LatencySli, window: BudgetWindow) -> str
     except TransientCollectorError as exc:
         return Problem(exc.code, "error", str(exc))
     if not les:
-        return Problem.of("no_histogram", "error", sid, histogram=sli.histogram,
-                          selector=sli.selector)
+        return Problem.of(
+            "no_histogram", "error", sid, histogram=sli.histogram, selector=sli.selector
+        )
     le = matching_le(sli.threshold_seconds, les)
     if le is None:
         ordered = sorted(les, key=lambda v: float(v) if v != "+Inf" else math.inf)
-        return Problem.of("missing_bucket", "error", sid, threshold=sli.threshold_seconds,
-                          buckets=", ".join(ordered))
+        return Problem.of(
+            "missing_bucket",
+            "error",
+            sid,
+            threshold=sli.threshold_seconds,
+            buckets=", ".join(ordered),
+        )
     return le
 
 
@@ -204,12 +224,21 @@ def draft_pack(
             if service is None
             else messages.MISSING_SLO_NO_SLOS.format(service=service_name)
         )
-        return Pack(status="MISSING_SLO", slos=(), sources=(),
-                    problems=(Problem("missing_slo", "error", text),), **base)  # type: ignore[arg-type]
+        return Pack(
+            status="MISSING_SLO",
+            slos=(),
+            sources=(),
+            problems=(Problem("missing_slo", "error", text),),
+            **base,
+        )  # type: ignore[arg-type]
     run = QueryRun(prometheus)
     evidence: list[SloEvidence] = []
     for spec in service.slos:
         window = resolve_window(spec.window, at)
         evidence.append(assess_slo(spec, window, _gather(run, spec, window)))
-    return Pack(status=pack_status(decision.question), slos=tuple(evidence),
-                sources=tuple(run.sources), **base)  # type: ignore[arg-type]
+    return Pack(
+        status=pack_status(decision.question),
+        slos=tuple(evidence),
+        sources=tuple(run.sources),
+        **base,
+    )  # type: ignore[arg-type]

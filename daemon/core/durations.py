@@ -17,7 +17,7 @@ def parse_duration(text: str) -> float:
 
 
 def format_duration(seconds: float) -> str:
-    """The shortest exact single-unit spelling: 300 -> ``5m``, 86400 -> ``1d``, 1.5 -> ``1500ms``."""
+    """Shortest exact single-unit spelling: 300 -> ``5m``, 86400 -> ``1d``, 1.5 -> ``1500ms``."""
     millis = round(seconds * 1000)
     if millis <= 0:
         raise ValueError(f"duration must be positive (got {seconds})")

@@ -35,9 +35,9 @@ class Problem:
     source_id: str | None = None
 
     @classmethod
-    def of(cls, code: str, severity: Severity, source_id: str | None = None, **facts: object) -> (
-        Problem
-    ):
+    def of(
+        cls, code: str, severity: Severity, source_id: str | None = None, **facts: object
+    ) -> Problem:
         return cls(code, severity, messages.PROBLEMS[code].format(**facts), source_id)
 
 

@@ -52,9 +52,9 @@ def _prefix(values: Sequence[float | None]) -> list[float]:
     return sums
 
 
-def _burn(bad: list[float], total: list[float], i: int, steps: int, budget_ratio: float) -> (
-    float | None
-):
+def _burn(
+    bad: list[float], total: list[float], i: int, steps: int, budget_ratio: float
+) -> float | None:
     lo = max(0, i + 1 - steps)
     t = total[i + 1] - total[lo]
     if t <= 0:

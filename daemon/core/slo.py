@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Literal
 
 WINDOW_PLACEHOLDER = "{{.window}}"
@@ -62,8 +63,9 @@ class SloSpec:
 
     @property
     def budget_ratio(self) -> float:
-        """Allowed bad fraction, ``1 - o``."""
-        return 1.0 - self.objective
+        """Allowed bad fraction, ``1 - o``. Computed in decimal so 99.9 gives 0.001, not
+        0.0010000000000000009, and 43.2 budget minutes read as 43.2."""
+        return float((Decimal(100) - Decimal(repr(self.objective_percent))) / Decimal(100))
 
     @property
     def effective_min_events(self) -> int:

@@ -9,6 +9,8 @@ from daemon.render.environment import environment
 
 
 def render_markdown(pack: dict[str, Any]) -> str:
-    return environment().get_template("pack.md.j2").render(
-        pack=pack, no_decision=messages.NO_DECISION_FRAMED
+    return (
+        environment()
+        .get_template("pack.md.j2")
+        .render(pack=pack, no_decision=messages.NO_DECISION_FRAMED)
     )

@@ -1,5 +1,6 @@
 """The adapter's contract: vendor answers become floats, vendor failures become our errors."""
 
+import itertools
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -114,9 +115,13 @@ def test_range_queries_are_chunked_under_the_point_limit(prom: PrometheusCollect
         q = parse_qs(urlsplit(request.url or "").query)
         lo, hi, step = int(q["start"][0]), int(q["end"][0]), int(q["step"][0])
         points = ",".join(f'[{t}, "{t % 7}"]' for t in range(lo, hi + 1, step))
-        return 200, {}, (
-            '{"status":"success","data":{"resultType":"matrix","result":'
-            f'[{{"metric":{{}},"values":[{points}]}}]}}}}'
+        return (
+            200,
+            {},
+            (
+                '{"status":"success","data":{"resultType":"matrix","result":'
+                f'[{{"metric":{{}},"values":[{points}]}}]}}}}'
+            ),
         )
 
     responses.add_callback(responses.GET, f"{URL}/api/v1/query_range", callback=answer)
@@ -130,7 +135,7 @@ def test_range_queries_are_chunked_under_the_point_limit(prom: PrometheusCollect
         spans.append((lo, hi))
     # contiguous, no overlap, no gap, exactly [start, at]
     assert spans[0][0] == int(start.timestamp()) and spans[-1][1] == int(AT.timestamp())
-    assert all(b[0] == a[1] + 60 for a, b in zip(spans, spans[1:], strict=False))
+    assert all(b[0] == a[1] + 60 for a, b in itertools.pairwise(spans))
     assert len(series.values) == 25_001
     t = int(start.timestamp()) + 60 * 123
     assert series.values[t] == float(t % 7)
@@ -155,4 +160,6 @@ def test_bearer_token_and_headers_are_sent() -> None:
 
 
 def test_redact_url() -> None:
-    assert redact_url("https://a:b@host.example:8443/prom/?x=1") == "https://host.example:8443/prom/"
+    assert (
+        redact_url("https://a:b@host.example:8443/prom/?x=1") == "https://host.example:8443/prom/"
+    )

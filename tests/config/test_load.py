@@ -1,0 +1,856 @@
+"""load_config: the typed result of a valid file, and every issue of an invalid one."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from daemon.config import (
+    Config,
+    PrometheusConfig,
+    ServiceConfig,
+    SlackConfig,
+    Stakeholder,
+    StoreConfig,
+    load_config,
+)
+from daemon.core.slo import LatencySli, RatioSli, SloSpec, WindowSpec
+from daemon.errors import ConfigError, ConfigIssue
+
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
+ERROR_QUERY = 'sum(rate(http_requests_total{service="checkout",code=~"5.."}[{{.window}}]))'
+TOTAL_QUERY = 'sum(rate(http_requests_total{service="checkout"}[{{.window}}]))'
+# ${NAME} not preceded by the $ of a $${ escape
+PLACEHOLDER = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def base() -> dict[str, Any]:
+    """A valid config; slos[1] is the latency SLO, so paths match the documented examples."""
+    return {
+        "apiVersion": "slo-prep/v1",
+        "prometheus": {"url": "http://127.0.0.1:9090"},
+        "services": [
+            {
+                "name": "checkout",
+                "stakeholders": [{"role": "product", "name": "Pat"}],
+                "slos": [
+                    {
+                        "name": "availability",
+                        "objective": 99.9,
+                        "window": "30d",
+                        "sli": {"error_query": ERROR_QUERY, "total_query": TOTAL_QUERY},
+                    },
+                    {
+                        "name": "latency",
+                        "objective": 99.0,
+                        "window": "quarter",
+                        "sli": {
+                            "latency": {
+                                "histogram": "http_request_duration_seconds",
+                                "selector": '{service="checkout"}',
+                                "threshold_seconds": 0.25,
+                            }
+                        },
+                    },
+                ],
+            }
+        ],
+    }
+
+
+_STEP = re.compile(r"\[(\d+)\]|([^.\[\]]+)")
+
+
+def _walk(data: Any, path: str) -> tuple[Any, str | int]:
+    steps: list[str | int] = [int(index) if index else key for index, key in _STEP.findall(path)]
+    for step in steps[:-1]:
+        data = data[step]
+    return data, steps[-1]
+
+
+def put(data: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    parent, last = _walk(data, path)
+    parent[last] = value
+    return data
+
+
+def drop(data: dict[str, Any], path: str) -> dict[str, Any]:
+    parent, last = _walk(data, path)
+    del parent[last]
+    return data
+
+
+def write(tmp_path: Path, content: str | dict[str, Any], name: str = "config.yaml") -> Path:
+    text = content if isinstance(content, str) else yaml.safe_dump(content, sort_keys=False)
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def issues_of(
+    tmp_path: Path, content: str | dict[str, Any], environ: dict[str, str] | None = None
+) -> list[ConfigIssue]:
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, content), environ={} if environ is None else environ)
+    return list(caught.value.issues)
+
+
+def single_issue(
+    tmp_path: Path, content: str | dict[str, Any], environ: dict[str, str] | None = None
+) -> ConfigIssue:
+    issues = issues_of(tmp_path, content, environ)
+    assert len(issues) == 1, issues
+    return issues[0]
+
+
+def assert_issue(issue: ConfigIssue, path: str, fragment: str) -> None:
+    assert issue.path == path, issue
+    assert fragment in issue.message, issue
+
+
+# --- valid files -------------------------------------------------------------------------
+
+
+def test_example_loads_to_the_expected_typed_values() -> None:
+    source = CONFIG_DIR / "example.yaml"
+    config = load_config(source, environ={"PROMETHEUS_TOKEN": "dummy-token"})
+
+    expected = Config(
+        prometheus=PrometheusConfig(
+            url="http://127.0.0.1:9090",
+            timeout_seconds=30,
+            headers=(("X-Scope-OrgID", "tenant-1"),),
+            bearer_token="dummy-token",
+            verify_tls=True,
+            retries=2,
+        ),
+        services=(
+            ServiceConfig(
+                name="checkout",
+                stakeholders=(
+                    Stakeholder("product", "Pat Product"),
+                    Stakeholder("sre", "Sam Reliability"),
+                    Stakeholder("qa", "Quinn Quality"),
+                ),
+                slos=(
+                    SloSpec(
+                        name="availability",
+                        objective_percent=99.9,
+                        window=WindowSpec(kind="rolling", days=30),
+                        sli=RatioSli(ERROR_QUERY, TOTAL_QUERY),
+                        description="Checkout requests that do not fail with a 5xx.",
+                        min_events=1000,
+                    ),
+                    SloSpec(
+                        name="latency",
+                        objective_percent=99.0,
+                        window=WindowSpec(kind="calendar", period="quarter"),
+                        sli=LatencySli(
+                            "http_request_duration_seconds", '{service="checkout"}', 0.25
+                        ),
+                        description="Checkout requests served within 250 ms.",
+                    ),
+                ),
+            ),
+        ),
+        store=StoreConfig("sqlite:///slo-prep.db"),
+        slack=SlackConfig("off"),
+        source=str(source),
+        sha256=hashlib.sha256(source.read_bytes()).hexdigest(),
+    )
+    assert config == expected
+    assert isinstance(config.services[0].slos[0].objective_percent, float)
+
+
+def dummy(name: str) -> str:
+    # a variable holding a whole URL must still look like one to pass validation
+    return "http://dummy.invalid:9090" if name.upper().endswith("URL") else f"dummy-{name}"
+
+
+@pytest.mark.parametrize("path", sorted(CONFIG_DIR.glob("*.yaml")), ids=lambda path: path.name)
+def test_every_shipped_config_loads(path: Path) -> None:
+    environ = {name: dummy(name) for name in PLACEHOLDER.findall(path.read_text())}
+    config = load_config(path, environ=environ)
+    assert config.services
+
+
+def test_the_shipped_configs_include_the_documented_ones() -> None:
+    names = {path.name for path in CONFIG_DIR.glob("*.yaml")}
+    assert {"example.yaml", "minimal.yaml"} <= names
+
+
+def test_defaults_apply_when_optional_keys_are_left_out(tmp_path: Path) -> None:
+    data = base()
+    del data["services"][0]["stakeholders"]
+    drop(data, "services[0].slos[1].sli.latency.selector")
+    config = load_config(write(tmp_path, data), environ={})
+    assert config.prometheus == PrometheusConfig(url="http://127.0.0.1:9090")
+    assert config.store == StoreConfig()
+    assert config.slack == SlackConfig(mode="off")
+    assert config.services[0].stakeholders == ()
+    assert config.services[0].slos[0].description is None
+    assert config.services[0].slos[0].min_events is None
+    sli = config.services[0].slos[1].sli
+    assert isinstance(sli, LatencySli)
+    assert sli.selector == "{}"
+
+
+def test_a_service_without_slos_is_allowed(tmp_path: Path) -> None:
+    data = drop(base(), "services[0].slos")
+    config = load_config(write(tmp_path, data), environ={})
+    assert config.services[0].slos == ()
+
+
+def test_an_empty_key_counts_as_not_given(tmp_path: Path) -> None:
+    text = yaml.safe_dump(base(), sort_keys=False).replace(
+        "  url: http://127.0.0.1:9090\n", "  url: http://127.0.0.1:9090\n  timeout_seconds:\n"
+    )
+    assert "timeout_seconds:\n" in text
+    config = load_config(write(tmp_path, text), environ={})
+    assert config.prometheus.timeout_seconds == 30
+
+
+def test_all_prometheus_options_are_read(tmp_path: Path) -> None:
+    data = put(
+        base(),
+        "prometheus",
+        {
+            "url": "https://prom.example.com/prefix/",
+            "timeout_seconds": 2.5,
+            "retries": 0,
+            "verify_tls": False,
+            "headers": {"X-Scope-OrgID": "t1", "X-Other": "v"},
+        },
+    )
+    data["store"] = {"url": "postgres://db.example.com/slo"}
+    prometheus = load_config(write(tmp_path, data), environ={}).prometheus
+    assert prometheus == PrometheusConfig(
+        url="https://prom.example.com/prefix/",
+        timeout_seconds=2.5,
+        headers=(("X-Scope-OrgID", "t1"), ("X-Other", "v")),
+        verify_tls=False,
+        retries=0,
+    )
+
+
+def test_source_is_the_path_as_given_and_sha256_the_file_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path, base())
+    monkeypatch.chdir(tmp_path)
+    config = load_config("config.yaml", environ={})
+    assert config.source == "config.yaml"
+    assert config.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert load_config(path, environ={}).source == str(path)
+
+
+# --- numbers and types -------------------------------------------------------------------
+
+
+def test_objective_out_of_range_renders_with_file_and_key_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, put(base(), "services[0].slos[1].objective", 150))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError) as caught:
+        load_config("config.yaml", environ={})
+    assert caught.value.source == "config.yaml"
+    assert str(caught.value) == (
+        "config.yaml: services[0].slos[1].objective: must be between 0 and 100 (got 150)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        (0, "must be between 0 and 100 (got 0)"),
+        (100, "must be between 0 and 100 (got 100)"),
+        (-1.5, "must be between 0 and 100 (got -1.5)"),
+        (True, "must be a number (got boolean true)"),
+        ("abc", "must be a number (got string 'abc')"),
+        ("99.9%", "must be a number (got string '99.9%')"),
+        (float("nan"), "must be a finite number"),
+        (10**400, "must be a finite number"),
+        (None, "must be a number (got null)"),
+    ],
+)
+def test_objective_must_be_strictly_between_0_and_100(
+    tmp_path: Path, value: object, fragment: str
+) -> None:
+    issue = single_issue(tmp_path, put(base(), "services[0].slos[0].objective", value))
+    assert_issue(issue, "services[0].slos[0].objective", fragment)
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "fragment"),
+    [
+        ("prometheus.timeout_seconds", "abc", "must be a number (got string 'abc')"),
+        ("prometheus.timeout_seconds", 0, "must be greater than 0 (got 0)"),
+        ("prometheus.retries", 11, "must be 0 to 10 (got 11)"),
+        ("prometheus.retries", -1, "must be 0 to 10 (got -1)"),
+        ("prometheus.retries", 1.5, "must be an integer (got number 1.5)"),
+        ("prometheus.retries", True, "must be an integer (got boolean true)"),
+        ("prometheus.verify_tls", "yes", "must be true or false (got string 'yes')"),
+        ("prometheus.bearer_token", 123, "must be a string (got integer 123)"),
+        ("prometheus.bearer_token", "  ", "must not be empty"),
+        ("prometheus.headers", ["a"], "must be a mapping (got a list)"),
+        ("prometheus", "http://x", "must be a mapping (got string 'http://x')"),
+        ("apiVersion", "slo-prep/v2", "must be slo-prep/v1 (got 'slo-prep/v2')"),
+        ("services", {"checkout": {}}, "must be a list (got a mapping)"),
+        ("services", [], "must list at least one service"),
+        ("services[0]", "checkout", "must be a mapping (got string 'checkout')"),
+        ("services[0].name", 123, "must be a string (got integer 123)"),
+        (
+            "services[0].name",
+            "Checkout",
+            "must match ^[a-z0-9][a-z0-9._-]{0,62}$ (lowercase letters",
+        ),
+        ("services[0].name", "a" * 64, "at most 63 characters"),
+        ("services[0].stakeholders", {"role": "qa"}, "must be a list (got a mapping)"),
+        (
+            "services[0].stakeholders[0].role",
+            "Product",
+            "must match ^[a-z][a-z0-9_-]*$ (a lowercase word",
+        ),
+        ("services[0].stakeholders[0].name", "", "must not be empty"),
+        ("services[0].slos", "availability", "must be a list (got string"),
+        ("services[0].slos[0].name", "Avail ability", "must match"),
+        ("services[0].slos[0].description", ["x"], "must be a string (got a list)"),
+        ("services[0].slos[0].min_events", 0, "must be at least 1 (got 0)"),
+        ("services[0].slos[0].min_events", 10.5, "must be an integer (got number 10.5)"),
+        ("services[0].slos[0].sli", "ratio", "must be a mapping (got string 'ratio')"),
+        ("services[0].slos[0].sli.error_query", "", "must not be empty"),
+        ("services[0].slos[0].sli.total_query", 5, "must be a string (got integer 5)"),
+        ("services[0].slos[1].sli.latency", "fast", "must be a mapping (got string 'fast')"),
+        ("services[0].slos[1].sli.latency.threshold_seconds", 0, "must be greater than 0"),
+        ("services[0].slos[1].sli.latency.threshold_seconds", "250ms", "must be a number"),
+    ],
+)
+def test_wrong_values_are_reported_at_their_path(
+    tmp_path: Path, path: str, value: object, fragment: str
+) -> None:
+    assert_issue(single_issue(tmp_path, put(base(), path, value)), path, fragment)
+
+
+def test_every_issue_is_reported_not_just_the_first(tmp_path: Path) -> None:
+    data = base()
+    put(data, "prometheus.retries", 99)
+    put(data, "services[0].slos[0].window", "30x")
+    put(data, "services[0].slos[1].objective", 150)
+    drop(data, "services[0].slos[1].sli.latency.histogram")
+    data["services"].append({"name": "search", "slos": [{"name": "x"}]})
+    issues = issues_of(tmp_path, data)
+    assert [issue.path for issue in issues] == [
+        "prometheus.retries",
+        "services[0].slos[0].window",
+        "services[0].slos[1].objective",
+        "services[0].slos[1].sli.latency.histogram",
+        "services[1].slos[0].objective",
+        "services[1].slos[0].window",
+        "services[1].slos[0].sli",
+    ]
+
+
+# --- unknown and missing keys ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("parent", "known"),
+    [
+        ("", "apiVersion"),
+        ("prometheus", "timeout_seconds"),
+        ("services[0]", "stakeholders"),
+        ("services[0].stakeholders[0]", "role"),
+        ("services[0].slos[0]", "objective"),
+        ("services[0].slos[0].sli", "error_query"),
+        ("services[0].slos[1].sli.latency", "threshold_seconds"),
+    ],
+)
+def test_unknown_keys_are_errors_at_any_depth(tmp_path: Path, parent: str, known: str) -> None:
+    path = f"{parent}.foo" if parent else "foo"
+    issue = single_issue(tmp_path, put(base(), path, 1))
+    assert_issue(issue, path, "unknown key (expected one of: ")
+    assert known in issue.message
+
+
+def test_unknown_store_and_slack_keys(tmp_path: Path) -> None:
+    data = base()
+    data["store"] = {"url": "sqlite:///x.db", "path": "x"}
+    data["slack"] = {"mode": "socket", "token": "x"}
+    issues = issues_of(tmp_path, data)
+    assert [(i.path, i.message) for i in issues] == [
+        ("store.path", "unknown key (expected one of: url)"),
+        ("slack.token", "unknown key (expected one of: mode)"),
+    ]
+
+
+def test_a_misspelt_key_gets_a_suggestion(tmp_path: Path) -> None:
+    data = base()
+    data["services"][0]["slos"][0]["objectve"] = data["services"][0]["slos"][0].pop("objective")
+    issues = issues_of(tmp_path, data)
+    assert [issue.path for issue in issues] == [
+        "services[0].slos[0].objectve",
+        "services[0].slos[0].objective",
+    ]
+    assert "did you mean 'objective'?" in issues[0].message
+    assert issues[1].message == "missing required key"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "apiVersion",
+        "prometheus",
+        "prometheus.url",
+        "services",
+        "services[0].name",
+        "services[0].stakeholders[0].role",
+        "services[0].stakeholders[0].name",
+        "services[0].slos[0].name",
+        "services[0].slos[0].objective",
+        "services[0].slos[0].window",
+        "services[0].slos[0].sli",
+        "services[0].slos[0].sli.total_query",
+        "services[0].slos[0].sli.error_query",
+        "services[0].slos[1].sli.latency.histogram",
+        "services[0].slos[1].sli.latency.threshold_seconds",
+    ],
+)
+def test_missing_required_keys_are_reported_at_their_path(tmp_path: Path, path: str) -> None:
+    assert_issue(single_issue(tmp_path, drop(base(), path)), path, "missing required key")
+
+
+def test_store_and_slack_sections_need_their_key(tmp_path: Path) -> None:
+    data = base()
+    data["store"] = {}
+    data["slack"] = {}
+    issues = issues_of(tmp_path, data)
+    assert [(i.path, i.message) for i in issues] == [
+        ("store.url", "missing required key"),
+        ("slack.mode", "missing required key"),
+    ]
+
+
+def test_an_empty_or_non_mapping_file_is_an_error(tmp_path: Path) -> None:
+    assert_issue(single_issue(tmp_path, ""), "", "(got an empty file)")
+    assert_issue(single_issue(tmp_path, "- a\n- b\n"), "", "must be a mapping")
+
+
+# --- windows, queries and SLI forms ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        ("30x", "must be a rolling window like 30d, or month, or quarter (got '30x')"),
+        ("0d", "(got '0d')"),
+        ("400d", "at most 366d"),
+        ("Month", "(got 'Month')"),
+        (30, "(got integer 30)"),
+    ],
+)
+def test_bad_windows(tmp_path: Path, value: object, fragment: str) -> None:
+    issue = single_issue(tmp_path, put(base(), "services[0].slos[0].window", value))
+    assert_issue(issue, "services[0].slos[0].window", fragment)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("7d", WindowSpec("rolling", days=7)), ("month", WindowSpec("calendar", period="month"))],
+)
+def test_good_windows(tmp_path: Path, text: str, expected: WindowSpec) -> None:
+    config = load_config(write(tmp_path, put(base(), "services[0].slos[0].window", text)), {})
+    assert config.services[0].slos[0].window == expected
+
+
+@pytest.mark.parametrize("key", ["error_query", "total_query"])
+def test_a_query_without_the_window_placeholder_is_an_error(tmp_path: Path, key: str) -> None:
+    path = f"services[0].slos[0].sli.{key}"
+    issue = single_issue(tmp_path, put(base(), path, "sum(rate(http_requests_total[5m]))"))
+    assert_issue(issue, path, "must contain the {{.window}} placeholder")
+
+
+def test_a_misspelt_placeholder_is_named(tmp_path: Path) -> None:
+    path = "services[0].slos[0].sli.error_query"
+    issue = single_issue(tmp_path, put(base(), path, "sum(rate(x[{{.Window}}]))"))
+    assert_issue(issue, path, "found '{{.Window}}'")
+
+
+def test_a_spaced_placeholder_is_normalised(tmp_path: Path) -> None:
+    data = put(base(), "services[0].slos[0].sli.error_query", "sum(rate(e[{{ .window }}]))")
+    put(data, "services[0].slos[0].sli.total_query", "sum(rate(t[{{.window }}])) / 2")
+    sli = load_config(write(tmp_path, data), environ={}).services[0].slos[0].sli
+    assert sli == RatioSli("sum(rate(e[{{.window}}]))", "sum(rate(t[{{.window}}])) / 2")
+
+
+def test_both_sli_forms_is_an_error_at_sli(tmp_path: Path) -> None:
+    data = put(
+        base(), "services[0].slos[0].sli.latency", {"histogram": "h", "threshold_seconds": 1}
+    )
+    issue = single_issue(tmp_path, data)
+    assert_issue(issue, "services[0].slos[0].sli", "not both")
+
+
+@pytest.mark.parametrize("sli", [{}, {"latency": None}])
+def test_neither_sli_form_is_an_error_at_sli(tmp_path: Path, sli: dict[str, Any]) -> None:
+    issue = single_issue(tmp_path, put(base(), "services[0].slos[0].sli", sli))
+    assert_issue(issue, "services[0].slos[0].sli", "must give either error_query and total_query")
+
+
+def test_half_a_ratio_reports_the_missing_query(tmp_path: Path) -> None:
+    issue = single_issue(
+        tmp_path, put(base(), "services[0].slos[0].sli", {"error_query": ERROR_QUERY})
+    )
+    assert_issue(issue, "services[0].slos[0].sli.total_query", "missing required key")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "fragment"),
+    [
+        ("histogram", "http_request_duration_seconds_bucket", "without _bucket"),
+        ("histogram", "http_request_duration_seconds_count", "without _count"),
+        ("histogram", "http_request_duration_seconds_sum", "without _sum"),
+        ("histogram", "http-request-duration", "(a Prometheus metric name;"),
+        ("histogram", "9lives", "(a Prometheus metric name;"),
+        ("selector", 'service="checkout"', "must be a label selector in braces"),
+        ("selector", "{service='x'", "must be a label selector in braces"),
+    ],
+)
+def test_bad_latency_sli(tmp_path: Path, key: str, value: str, fragment: str) -> None:
+    path = f"services[0].slos[1].sli.latency.{key}"
+    assert_issue(single_issue(tmp_path, put(base(), path, value)), path, fragment)
+
+
+def test_empty_selector_braces_are_allowed(tmp_path: Path) -> None:
+    data = put(base(), "services[0].slos[1].sli.latency.selector", "{}")
+    sli = load_config(write(tmp_path, data), environ={}).services[0].slos[1].sli
+    assert sli == LatencySli("http_request_duration_seconds", "{}", 0.25)
+
+
+# --- uniqueness --------------------------------------------------------------------------
+
+
+def test_duplicate_service_names_are_reported_at_the_second(tmp_path: Path) -> None:
+    data = base()
+    data["services"].append({"name": "search"})
+    data["services"].append({"name": "checkout"})
+    issue = single_issue(tmp_path, data)
+    assert_issue(issue, "services[2].name", "duplicate service name 'checkout'")
+    assert "services[0].name" in issue.message
+
+
+def test_duplicate_slo_names_are_reported_at_the_second(tmp_path: Path) -> None:
+    issue = single_issue(tmp_path, put(base(), "services[0].slos[1].name", "availability"))
+    assert_issue(issue, "services[0].slos[1].name", "duplicate SLO name 'availability'")
+
+
+def test_the_same_slo_name_in_two_services_is_fine(tmp_path: Path) -> None:
+    data = base()
+    data["services"].append(
+        {"name": "search", "slos": [copy.deepcopy(data["services"][0]["slos"][0])]}
+    )
+    config = load_config(write(tmp_path, data), environ={})
+    assert [s.slos[0].name for s in config.services] == ["availability", "availability"]
+
+
+def test_duplicate_yaml_keys_are_errors_at_their_path(tmp_path: Path) -> None:
+    text = """\
+apiVersion: slo-prep/v1
+prometheus:
+  url: http://a:9090
+  url: http://b:9090
+services:
+  - name: checkout
+    slos:
+      - name: availability
+        objective: 99.9
+        objective: 99.5
+        window: 30d
+        sli:
+          error_query: e[{{.window}}]
+          total_query: t[{{.window}}]
+services: []
+"""
+    issues = issues_of(tmp_path, text)
+    assert [(i.path, i.message) for i in issues] == [
+        ("prometheus.url", "duplicate key (first set at line 3)"),
+        ("services[0].slos[0].objective", "duplicate key (first set at line 9)"),
+        ("services", "duplicate key (first set at line 5)"),
+        # the last of the two `services` wins, as in PyYAML, and is checked as usual
+        ("services", "must list at least one service"),
+    ]
+
+
+def test_yaml_merge_keys_are_not_duplicates(tmp_path: Path) -> None:
+    text = """\
+apiVersion: slo-prep/v1
+prometheus: &prom
+  url: http://a:9090
+  retries: 1
+services:
+  - name: checkout
+    slos:
+      - &slo
+        name: availability
+        objective: 99.9
+        window: 30d
+        sli:
+          error_query: e[{{.window}}]
+          total_query: t[{{.window}}]
+      - <<: *slo
+        name: other
+        window: 7d
+"""
+    config = load_config(write(tmp_path, text), environ={})
+    assert [(s.name, s.window.label) for s in config.services[0].slos] == [
+        ("availability", "30d"),
+        ("other", "7d"),
+    ]
+
+
+# --- ${ENV} substitution -----------------------------------------------------------------
+
+
+def test_placeholders_are_filled_from_environ(tmp_path: Path) -> None:
+    data = put(base(), "prometheus.bearer_token", "${PROM_TOKEN}")
+    put(data, "prometheus.url", "https://${PROM_HOST}:${PROM_PORT}/api")
+    put(data, "prometheus.headers", {"X-Scope-OrgID": "org-${TENANT}"})
+    put(data, "services[0].slos[0].sli.error_query", "sum(rate(${METRIC}[{{.window}}]))")
+    environ = {
+        "PROM_TOKEN": "s3cret",
+        "PROM_HOST": "prom.internal",
+        "PROM_PORT": "9443",
+        "TENANT": "42",
+        "METRIC": "errors_total",
+    }
+    config = load_config(write(tmp_path, data), environ=environ)
+    assert config.prometheus.bearer_token == "s3cret"
+    assert config.prometheus.url == "https://prom.internal:9443/api"
+    assert config.prometheus.headers == (("X-Scope-OrgID", "org-42"),)
+    assert config.services[0].slos[0].sli == RatioSli(
+        "sum(rate(errors_total[{{.window}}]))", TOTAL_QUERY
+    )
+
+
+def test_environ_defaults_to_os_environ(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLO_PREP_TEST_TOKEN", "from-os")
+    data = put(base(), "prometheus.bearer_token", "${SLO_PREP_TEST_TOKEN}")
+    assert load_config(write(tmp_path, data)).prometheus.bearer_token == "from-os"
+
+
+def test_every_unset_variable_is_reported_at_once(tmp_path: Path) -> None:
+    data = put(base(), "prometheus.bearer_token", "${PROM_TOKEN}")
+    put(data, "prometheus.headers", {"X-Scope-OrgID": "${TENANT}-${REGION}"})
+    put(data, "services[0].stakeholders[0].name", "${OWNER}")
+    issues = issues_of(tmp_path, data, environ={"OWNER": "Pat"})
+    assert [(i.path, i.message) for i in issues] == [
+        ("prometheus.bearer_token", "environment variable PROM_TOKEN is not set"),
+        ("prometheus.headers.X-Scope-OrgID", "environment variable TENANT is not set"),
+        ("prometheus.headers.X-Scope-OrgID", "environment variable REGION is not set"),
+    ]
+
+
+def test_values_of_set_variables_never_reach_messages(tmp_path: Path) -> None:
+    secrets = {
+        "URL": "ftp://hunter2-url",
+        "WINDOW": "hunter2-window",
+        "NAME": "Hunter2 Name",
+        "QUERY": "hunter2-query{{.Window}}",
+        "HIST": "hunter2_bucket",
+        "SEL": "hunter2-selector",
+        "MODE": "hunter2-mode",
+        "STORE": "mysql://user:hunter2@db/x",
+        "EMPTY": "",
+    }
+    data = put(base(), "prometheus.url", "${URL}")
+    put(data, "prometheus.bearer_token", "${EMPTY}")
+    put(data, "services[0].slos[0].window", "${WINDOW}")
+    put(data, "services[0].slos[0].name", "${NAME}")
+    put(data, "services[0].slos[0].sli.error_query", "sum(${QUERY})")
+    put(data, "services[0].slos[1].sli.latency.histogram", "${HIST}")
+    put(data, "services[0].slos[1].sli.latency.selector", "${SEL}")
+    data["slack"] = {"mode": "${MODE}"}
+    data["store"] = {"url": "${STORE}"}
+    issues = issues_of(tmp_path, data, environ=secrets)
+    assert {issue.path for issue in issues} == {
+        "prometheus.url",
+        "prometheus.bearer_token",
+        "services[0].slos[0].window",
+        "services[0].slos[0].name",
+        "services[0].slos[0].sli.error_query",
+        "services[0].slos[1].sli.latency.histogram",
+        "services[0].slos[1].sli.latency.selector",
+        "slack.mode",
+        "store.url",
+    }
+    rendered = "\n".join(issue.message for issue in issues)
+    assert "hunter2" not in rendered.lower()
+    assert "'${URL}'" in rendered
+    assert "'${WINDOW}'" in rendered
+
+
+def test_a_doubled_dollar_is_a_literal_placeholder(tmp_path: Path) -> None:
+    data = put(base(), "services[0].stakeholders[0].name", "Pat $${NOT_A_VAR} and ${WHO}")
+    config = load_config(write(tmp_path, data), environ={"WHO": "Sam"})
+    assert config.services[0].stakeholders[0].name == "Pat ${NOT_A_VAR} and Sam"
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [("${UNCLOSED", "unterminated ${"), ("${NOT-A-NAME}", "invalid environment variable name")],
+)
+def test_malformed_placeholders(tmp_path: Path, value: str, fragment: str) -> None:
+    issue = single_issue(tmp_path, put(base(), "prometheus.bearer_token", value))
+    assert_issue(issue, "prometheus.bearer_token", fragment)
+
+
+def test_keys_are_not_substituted(tmp_path: Path) -> None:
+    data = put(base(), "prometheus.headers", {"${HEADER}": "v"})
+    issue = single_issue(tmp_path, data, environ={"HEADER": "X-Scope-OrgID"})
+    assert_issue(issue, "prometheus.headers.${HEADER}", "is not a valid HTTP header name")
+
+
+# --- slack, store and prometheus specifics -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "mode"),
+    [("off", "off"), ('"off"', "off"), ("no", "off"), ("socket", "socket"), ("http", "http")],
+)
+def test_slack_modes(tmp_path: Path, text: str, mode: str) -> None:
+    content = yaml.safe_dump(base(), sort_keys=False) + f"slack:\n  mode: {text}\n"
+    assert load_config(write(tmp_path, content), environ={}).slack == SlackConfig(mode)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("true", "must be one of off, socket, http (got boolean true); YAML reads a bare"),
+        ("on", "(got boolean true)"),
+        ("loud", "must be one of off, socket, http (got 'loud')"),
+        ("1", "(got integer 1)"),
+    ],
+)
+def test_bad_slack_modes(tmp_path: Path, text: str, fragment: str) -> None:
+    content = yaml.safe_dump(base(), sort_keys=False) + f"slack:\n  mode: {text}\n"
+    assert_issue(single_issue(tmp_path, content), "slack.mode", fragment)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["sqlite:///slo-prep.db", "sqlite:////var/lib/x.db", "postgresql://h/db", "postgres://h/db"],
+)
+def test_store_urls(tmp_path: Path, url: str) -> None:
+    data = base()
+    data["store"] = {"url": url}
+    assert load_config(write(tmp_path, data), environ={}).store == StoreConfig(url)
+
+
+@pytest.mark.parametrize("url", ["mysql://user:pw@h/db", "sqlite://relative.db", "slo.db"])
+def test_bad_store_urls_do_not_echo_credentials(tmp_path: Path, url: str) -> None:
+    data = base()
+    data["store"] = {"url": url}
+    issue = single_issue(tmp_path, data)
+    assert_issue(issue, "store.url", "must start with sqlite:///, postgresql:// or postgres://")
+    assert "pw" not in issue.message
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["ftp://prom:9090", "http://", "127.0.0.1:9090", "http://host:notaport", "https:///path"],
+)
+def test_bad_prometheus_urls(tmp_path: Path, url: str) -> None:
+    issue = single_issue(tmp_path, put(base(), "prometheus.url", url))
+    assert_issue(issue, "prometheus.url", "must be an http:// or https:// URL with a host")
+
+
+def test_a_bad_prometheus_url_hides_its_password(tmp_path: Path) -> None:
+    issue = single_issue(tmp_path, put(base(), "prometheus.url", "ftp://me:hunter2@prom"))
+    assert "hunter2" not in issue.message
+    assert "ftp://***@prom" in issue.message
+
+
+def test_a_numeric_header_value_is_told_to_be_quoted(tmp_path: Path) -> None:
+    issue = single_issue(tmp_path, put(base(), "prometheus.headers", {"X-Scope-OrgID": 42}))
+    assert_issue(issue, "prometheus.headers.X-Scope-OrgID", "(got integer 42); quote it")
+
+
+def test_headers_are_checked(tmp_path: Path) -> None:
+    data = put(base(), "prometheus.headers", {"X-Org": "a", "x-org": "b", "Bad Name": "c"})
+    put(data, "prometheus.bearer_token", "t")
+    data["prometheus"]["headers"]["Authorization"] = "Bearer x"
+    issues = issues_of(tmp_path, data)
+    assert [(i.path, i.message) for i in issues] == [
+        ("prometheus.headers.x-org", "duplicate header (names ignore case: same as X-Org)"),
+        ("prometheus.headers.Bad Name", "is not a valid HTTP header name"),
+        ("prometheus.headers.Authorization", "conflicts with bearer_token: give only one"),
+    ]
+
+
+# --- unreadable and unparsable files -----------------------------------------------------
+
+
+def test_a_yaml_syntax_error_names_line_and_column_and_hints_at_flow_style(
+    tmp_path: Path,
+) -> None:
+    text = (
+        "apiVersion: slo-prep/v1\n"
+        "prometheus: {url: http://127.0.0.1:9090, bearer_token: ${PROM_TOKEN}}\n"
+        "services: []\n"
+    )
+    issue = single_issue(tmp_path, text)
+    assert issue.path == ""
+    assert "invalid YAML at 2:57 (line:column)" in issue.message
+    assert "${...} inside a flow mapping {...} does not parse" in issue.message
+    assert "use block style" in issue.message
+
+
+def test_the_flow_hint_also_covers_a_flow_mapping_over_several_lines(tmp_path: Path) -> None:
+    text = "prometheus: {\n  url: http://x,\n  bearer_token: ${PROM_TOKEN}\n}\n"
+    issue = single_issue(tmp_path, text)
+    assert "invalid YAML at 3:18 (line:column)" in issue.message
+    assert "${...} inside a flow mapping {...} does not parse" in issue.message
+
+
+def test_other_yaml_syntax_errors_get_no_flow_hint(tmp_path: Path) -> None:
+    issue = single_issue(tmp_path, "apiVersion: slo-prep/v1\nprometheus: {url: [}\n")
+    assert "invalid YAML at 2:" in issue.message
+    assert "hint" not in issue.message
+
+
+def test_quoting_the_placeholder_in_flow_style_works(tmp_path: Path) -> None:
+    content = yaml.safe_dump(drop(base(), "prometheus"), sort_keys=False)
+    content += 'prometheus: {url: "http://${HOST}:9090", bearer_token: "${PROM_TOKEN}"}\n'
+    config = load_config(write(tmp_path, content), environ={"HOST": "h", "PROM_TOKEN": "t"})
+    assert config.prometheus.url == "http://h:9090"
+    assert config.prometheus.bearer_token == "t"
+
+
+def test_unsafe_yaml_tags_are_rejected(tmp_path: Path) -> None:
+    issue = single_issue(tmp_path, "apiVersion: !!python/object/apply:os.getcwd []\n")
+    assert "invalid YAML at 1:13" in issue.message
+
+
+def test_a_missing_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path / "nope.yaml", environ={})
+    assert [issue.path for issue in caught.value.issues] == [""]
+    assert "cannot read the file: No such file or directory" in str(caught.value)
+
+
+def test_a_directory_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read the file"):
+        load_config(tmp_path, environ={})
+
+
+def test_a_non_utf8_file_is_a_config_error(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_bytes(b"apiVersion: \xff\n")
+    with pytest.raises(ConfigError, match="is not UTF-8 text"):
+        load_config(path, environ={})

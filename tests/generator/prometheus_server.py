@@ -1,0 +1,288 @@
+"""A real Prometheus 2.x server backfilled with a synthetic scenario.
+
+Usage::
+
+    with PrometheusServer(build_scenario()) as prom:
+        requests.get(prom.url + "/api/v1/query", params={"query": "up", "time": ...})
+
+or, for a demo that keeps its data directory, ``start_demo_server(Path("demo-data"))`` (also
+runnable as ``python -m tests.generator.prometheus_server DIR [--port N]``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+
+from tests.generator.openmetrics import write_openmetrics
+from tests.generator.synthetic import AT, Scenario, build_scenario
+
+PROMTOOL = "/usr/bin/promtool"
+PROMETHEUS = "/usr/bin/prometheus"
+INSTALL_HINT = "install it with `apt-get install -y prometheus` (Debian ships 2.42)"
+
+_CONFIG = """\
+# written by tests/generator/prometheus_server.py: no scrape jobs, backfilled data only
+global:
+  scrape_interval: 1m
+  evaluation_interval: 1m
+scrape_configs: []
+"""
+
+
+class PrometheusError(RuntimeError):
+    """Prometheus/promtool missing, backfill failed, or the server did not become ready."""
+
+
+def _binary(preferred: str, name: str) -> str:
+    """Path of a Prometheus binary, or a clear error naming the apt package."""
+    if Path(preferred).is_file():
+        return preferred
+    found = shutil.which(name)
+    if found:
+        return found
+    raise PrometheusError(f"`{name}` not found ({preferred} nor on PATH): {INSTALL_HINT}")
+
+
+def free_port() -> int:
+    """A currently free TCP port on 127.0.0.1 (bind port 0 and let the kernel choose)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def backfill(scenario: Scenario, workdir: Path) -> Path:
+    """Write the scenario as OpenMetrics and build TSDB blocks; returns the data directory."""
+    promtool = _binary(PROMTOOL, "promtool")
+    workdir.mkdir(parents=True, exist_ok=True)
+    om = write_openmetrics(scenario, workdir / "scenario.om")
+    data = workdir / "data"
+    data.mkdir(exist_ok=True)
+    proc = subprocess.run(
+        [
+            promtool,
+            "tsdb",
+            "create-blocks-from",
+            "openmetrics",
+            "--max-block-duration=1458h",
+            str(om),
+            str(data),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise PrometheusError(
+            f"promtool backfill failed (rc={proc.returncode}):\n{proc.stderr[-4000:]}"
+        )
+    om.unlink()  # ~100 MB, not needed once the blocks exist
+    return data
+
+
+class PrometheusServer:
+    """Backfills ``scenario`` into a fresh TSDB and runs Prometheus on a loopback port.
+
+    ``workdir=None`` uses a temporary directory that is removed on ``stop()``; a given
+    ``workdir`` is kept (its blocks are re-used if built from the same scenario). ``at`` is
+    the evaluation time callers should pin queries to (default: the scenario's ``at``).
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        workdir: Path | None = None,
+        at: datetime | None = None,
+        port: int = 0,
+        ready_timeout: float = 60.0,
+    ) -> None:
+        self.scenario = scenario
+        self.at: datetime = at if at is not None else scenario.at
+        self._given_workdir = workdir
+        self._port = port
+        self._ready_timeout = ready_timeout
+        self.workdir: Path | None = None
+        self.port: int | None = None
+        self.process: subprocess.Popen[bytes] | None = None
+        self.timings: dict[str, float] = {}
+
+    @property
+    def url(self) -> str:
+        """Base URL, e.g. ``http://127.0.0.1:41234`` (only while running)."""
+        if self.port is None:
+            raise PrometheusError("Prometheus is not running")
+        return f"http://127.0.0.1:{self.port}"
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> PrometheusServer:
+        """Backfill (unless already done in a kept workdir), start, wait for /-/ready."""
+        prometheus = _binary(PROMETHEUS, "prometheus")
+        _binary(PROMTOOL, "promtool")
+        t0 = time.monotonic()
+        if self._given_workdir is None:
+            self.workdir = Path(tempfile.mkdtemp(prefix="slo-prep-prom-"))
+        else:
+            self.workdir = self._given_workdir
+            self.workdir.mkdir(parents=True, exist_ok=True)
+        try:
+            data = self.workdir / "data"
+            marker = self.workdir / "scenario.id"
+            wanted = _scenario_id(self.scenario)
+            reuse = data.is_dir() and marker.is_file() and marker.read_text() == wanted
+            if not reuse:
+                shutil.rmtree(data, ignore_errors=True)
+                marker.unlink(missing_ok=True)
+                data = backfill(self.scenario, self.workdir)
+                marker.write_text(wanted, encoding="utf-8")
+            self.timings["backfill"] = time.monotonic() - t0
+            config = self.workdir / "prometheus.yml"
+            config.write_text(_CONFIG, encoding="utf-8")
+            t1 = time.monotonic()
+            self._launch(prometheus, config, data)
+            self.timings["start"] = time.monotonic() - t1
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _launch(self, prometheus: str, config: Path, data: Path) -> None:
+        assert self.workdir is not None
+        attempts = 1 if self._port else 3
+        for attempt in range(attempts):
+            port = self._port or free_port()
+            log = self.workdir / "prometheus.log"
+            with log.open("wb") as log_fh:
+                self.process = subprocess.Popen(
+                    [
+                        prometheus,
+                        f"--config.file={config}",
+                        f"--storage.tsdb.path={data}",
+                        f"--web.listen-address=127.0.0.1:{port}",
+                        "--storage.tsdb.retention.time=3650d",
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=log_fh,
+                    start_new_session=True,
+                )
+            self.port = port
+            error = self._wait_ready(log)
+            if error is None:
+                return
+            self._terminate()
+            self.port = None
+            if "address already in use" not in error or attempt == attempts - 1:
+                raise PrometheusError(error)
+
+    def _wait_ready(self, log: Path) -> str | None:
+        """None once /-/ready answers 200, else an error message with the log tail."""
+        assert self.process is not None
+        deadline = time.monotonic() + self._ready_timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                return (
+                    f"prometheus exited with rc={self.process.returncode}; stderr tail:\n"
+                    + _tail(log)
+                )
+            try:
+                with urllib.request.urlopen(self.url + "/-/ready", timeout=2) as resp:
+                    if resp.status == 200:
+                        return None
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.1)
+        return f"prometheus not ready after {self._ready_timeout:.0f}s; stderr tail:\n" + _tail(log)
+
+    def _terminate(self) -> None:
+        proc, self.process = self.process, None
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
+
+    def stop(self) -> None:
+        """Stop Prometheus (SIGTERM, then SIGKILL); remove the workdir if it was temporary."""
+        self._terminate()
+        self.port = None
+        if self._given_workdir is None and self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            self.workdir = None
+
+    def __enter__(self) -> PrometheusServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def _scenario_id(scenario: Scenario) -> str:
+    """Identity of a generated scenario (to decide whether kept blocks can be re-used)."""
+    return (
+        f"start={scenario.start.isoformat()} minutes={scenario.minutes} "
+        f"at={scenario.at.isoformat()} seed={scenario.seed} "
+        f"totals={[sum(s.events) for s in scenario.series]} resets={scenario.resets}\n"
+    )
+
+
+def _tail(log: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def start_demo_server(directory: Path | str, at: datetime = AT, port: int = 0) -> PrometheusServer:
+    """Build the default scenario around ``at``, backfill it into ``directory`` and start it.
+
+    The directory is kept (a second call re-uses its blocks). The caller must ``stop()``
+    the returned server.
+    """
+    return PrometheusServer(
+        build_scenario(at=at), workdir=Path(directory), at=at, port=port
+    ).start()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI: ``python -m tests.generator.prometheus_server DIR [--port N]``; runs until Ctrl-C."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("directory", type=Path)
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args(argv)
+    server = start_demo_server(args.directory, port=args.port)
+
+    def _on_sigterm(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    print(f"Prometheus ready at {server.url} (evaluation time {server.at.isoformat()})", flush=True)
+    try:
+        while server.process is not None and server.process.poll() is None:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,238 @@
+"""Packs drafted from a real Prometheus, checked against the generator's own ground truth."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from collectors.prometheus import PrometheusCollector
+from daemon.app import build_prometheus
+from daemon.config import load_config
+from daemon.core.pack import Decision, pack_to_json
+from daemon.drafting import draft_pack
+from tests.generator import truth
+from tests.generator.prometheus_server import PrometheusServer
+from tests.generator.synthetic import AT
+from tests.packs import LATENCY_SLI, QUIET_SLI, RATIO_SLI, slo, validated, write_config
+from tests.support.counting_proxy import counting_proxy
+
+pytestmark = pytest.mark.prometheus
+
+REL = 1e-9
+LATER = datetime(2026, 11, 10, 7, 13, tzinfo=UTC)  # another instant on the sample grid
+
+CASES = [
+    # (truth SLI, objective, window, evaluation time)
+    ("availability", 99.9, "30d", AT),
+    ("availability", 99.9, "month", AT),
+    ("availability", 99.9, "quarter", AT),
+    ("latency", 99.0, "quarter", AT),
+    ("latency", 99.0, "28d", AT),
+    ("availability", 99.5, "month", LATER),
+    ("latency", 99.0, "28d", LATER),
+]
+SLIS = {"availability": RATIO_SLI, "latency": LATENCY_SLI, "quiet_availability": QUIET_SLI}
+
+
+def _draft(
+    config_path: Path, service: str, at: datetime, prom: PrometheusCollector | None = None
+) -> dict[str, Any]:
+    config = load_config(config_path)
+    backend = prom or build_prometheus(config.prometheus)
+    pack = draft_pack(config, service, at, Decision(), backend, "slo-prep test")
+    return validated(pack_to_json(pack))
+
+
+@pytest.fixture(scope="module")
+def packs(
+    prometheus: PrometheusServer, tmp_path_factory: pytest.TempPathFactory
+) -> dict[tuple[str, float, str, datetime], dict[str, Any]]:
+    """One pack per evaluation time holding every case's SLO, drafted once for the module."""
+    out = {}
+    for at in sorted({case[3] for case in CASES}):
+        cases = [c for c in CASES if c[3] == at]
+        slos = [slo(f"s{n}", c[1], c[2], SLIS[c[0]]) for n, c in enumerate(cases)]
+        path = write_config(tmp_path_factory.mktemp("cfg"), prometheus.url, {"checkout": slos})
+        document = _draft(path, "checkout", at)
+        for case, entry in zip(cases, document["slos"], strict=True):
+            out[case] = entry
+    return out
+
+
+def _ids(case: tuple[str, float, str, datetime]) -> str:
+    return f"{case[0]}-{case[1]}-{case[2]}-{case[3]:%m%dT%H%M}"
+
+
+def _close(got: float | None, want: float | None) -> bool:
+    if want is None or got is None:
+        return got is want
+    return math.isclose(got, want, rel_tol=REL, abs_tol=1e-15)
+
+
+def _time(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+@pytest.mark.parametrize("case", CASES, ids=_ids)
+def test_budget_numbers_equal_ground_truth(packs: dict, prometheus: PrometheusServer, case) -> None:
+    sli, objective, window, at = case
+    want = truth.budget_truth(prometheus.scenario, sli, objective, window, at)
+    got = packs[case]
+    assert got["status"] == "ok", got["problems"]
+    assert got["window"]["kind"] == want["window_kind"]
+    assert _time(got["window"]["start"]) == want["window_start"]
+    assert _time(got["window"]["end"]) == want["window_end"]
+    assert _close(got["window"]["elapsed_fraction"], want["elapsed_fraction"])
+    budget = got["budget"]
+    for key in (
+        "minutes",
+        "error_ratio",
+        "consumed_fraction",
+        "consumed_minutes",
+        "remaining_fraction",
+        "projected_fraction_at_window_end",
+    ):
+        assert _close(budget[key], want[key]), (key, budget[key], want[key])
+    got_exhaustion, want_exhaustion = _time(budget["exhaustion_at"]), want["exhaustion_at"]
+    if want_exhaustion is None:
+        assert got_exhaustion is None
+    else:
+        assert got_exhaustion is not None
+        assert abs((got_exhaustion - want_exhaustion).total_seconds()) < 0.01
+    bad, total = truth.events(prometheus.scenario, sli, want["window_start"], at)
+    assert _close(got["events"]["bad"], bad) and _close(got["events"]["total"], total)
+
+
+@pytest.mark.parametrize("case", CASES, ids=_ids)
+def test_burn_rates_equal_ground_truth(packs: dict, prometheus: PrometheusServer, case) -> None:
+    sli, objective, window, at = case
+    want = truth.budget_truth(prometheus.scenario, sli, objective, window, at)["burn_rates"]
+    got = packs[case]["burn_rates"]
+    assert set(got) == set(want)
+    for label, rate in want.items():
+        assert _close(got[label], rate), (label, got[label], rate)
+
+
+@pytest.mark.parametrize("case", CASES, ids=_ids)
+def test_firings_equal_ground_truth(packs: dict, prometheus: PrometheusServer, case) -> None:
+    sli, objective, window, at = case
+    want = truth.firings_truth(prometheus.scenario, sli, objective, window, at)
+    got = packs[case]["firings"]
+    assert len(got) == len(want), (len(got), len(want))
+
+    def key(f: dict[str, Any]) -> tuple[str, str, str]:
+        return (f["severity"], f["long_window"], f["short_window"])
+
+    for g, w in zip(
+        sorted(got, key=lambda f: (key(f), f["start"])),
+        sorted(want, key=lambda f: (key(f), f["start"])),
+        strict=True,
+    ):
+        assert key(g) == key(w)
+        assert _close(g["burn_rate_threshold"], w["burn_rate_threshold"])
+        assert abs((_time(g["start"]) - w["start"]).total_seconds()) <= 60
+        if w["end"] is None:
+            assert g["end"] is None
+        else:
+            assert abs((_time(g["end"]) - w["end"]).total_seconds()) <= 60
+
+
+def test_the_scenario_makes_every_kind_of_firing(packs: dict) -> None:
+    firings = packs[("availability", 99.9, "30d", AT)]["firings"]
+    assert {f["severity"] for f in firings} == {"page", "ticket"}
+    assert any(f["end"] is None for f in firings)
+
+
+def test_policy_state_and_conditions_follow_the_burn_rates(packs: dict) -> None:
+    availability = packs[("availability", 99.9, "30d", AT)]
+    # 110 % of the 30-day budget is gone: the policy reads exhausted
+    assert availability["budget"]["remaining_fraction"] < 0
+    assert availability["policy_state"] == "exhausted"
+    firing = [c for c in availability["alert_conditions"] if c["firing"]]
+    assert {(c["long_window"], c["short_window"]) for c in firing} == {("1h", "5m"), ("6h", "30m")}
+    still_open = {(f["long_window"], f["short_window"]) for f in availability["firings"] if not f["end"]}
+    assert still_open == {("1h", "5m"), ("6h", "30m")}
+
+
+def test_every_query_is_pinned_to_the_evaluation_time(prometheus: PrometheusServer, tmp_path: Path) -> None:
+    path = write_config(tmp_path, prometheus.url, {"checkout": [slo("a", 99.9, "month", RATIO_SLI)]})
+    document = _draft(path, "checkout", AT)
+    assert document["evaluated_at"] == "2026-11-16T00:00:00Z"
+    for source in document["sources"]:
+        assert source.get("time", source.get("end")) == "2026-11-16T00:00:00Z"
+        assert source["backend"] == prometheus.url
+    # data after AT exists and is much worse: a pack that ignored --at would differ
+    later = _draft(path, "checkout", AT + timedelta(hours=6))
+    assert later["slos"][0]["budget"]["consumed_fraction"] > document["slos"][0]["budget"][
+        "consumed_fraction"
+    ]
+
+
+def _points(window_start: datetime, at: datetime) -> int:
+    """Minute-grid points from three days before the window to ``at``, both included."""
+    return int((at - (window_start - timedelta(days=3))).total_seconds()) // 60 + 1
+
+
+@pytest.mark.parametrize(("window", "start"), [("30d", AT - timedelta(days=30)),
+                                               ("quarter", datetime(2026, 10, 1, tzinfo=UTC))])
+def test_round_trips_grow_only_with_range_chunks(
+    prometheus: PrometheusServer, tmp_path: Path, window: str, start: datetime
+) -> None:
+    with counting_proxy(prometheus.url) as proxy:
+        path = write_config(tmp_path, proxy.url, {"checkout": [slo("a", 99.9, window, RATIO_SLI)]})
+        document = _draft(path, "checkout", AT)
+    chunks = -(-_points(start, AT) // 11_000)
+    # budget (bad, total) + 7 burn windows x (bad, total) instant queries, then the bad and
+    # total per-minute series, each in `chunks` range requests
+    assert proxy.paths["/api/v1/query"] == 2 + 7 * 2
+    assert proxy.paths["/api/v1/query_range"] == 2 * chunks
+    assert sum(s.get("round_trips", 1) for s in document["sources"]) == proxy.total
+
+
+def test_too_few_events_is_said_and_numbers_still_exact(
+    prometheus: PrometheusServer, tmp_path: Path
+) -> None:
+    path = write_config(tmp_path, prometheus.url, {"quiet": [slo("a", 99.0, "30d", QUIET_SLI)]})
+    got = _draft(path, "quiet", AT)["slos"][0]
+    want = truth.budget_truth(prometheus.scenario, "quiet_availability", 99.0, "30d", AT)
+    assert [p["code"] for p in got["problems"]] == ["too_few_events"]
+    assert got["status"] == "degraded"
+    assert _close(got["budget"]["consumed_fraction"], want["consumed_fraction"])
+
+
+def test_missing_latency_bucket_names_the_buckets(prometheus: PrometheusServer, tmp_path: Path) -> None:
+    sli = {"latency": {**LATENCY_SLI["latency"], "threshold_seconds": 0.3}}
+    path = write_config(tmp_path, prometheus.url, {"checkout": [slo("a", 99, "30d", sli)]})
+    got = _draft(path, "checkout", AT)["slos"][0]
+    assert got["status"] == "unavailable" and got["budget"] is None
+    assert [p["code"] for p in got["problems"]] == ["missing_bucket"]
+    assert "0.05, 0.1, 0.25, 0.5, 1, +Inf" in got["problems"][0]["message"]
+
+
+def test_query_error_is_reported_with_prometheus_reason(
+    prometheus: PrometheusServer, tmp_path: Path
+) -> None:
+    sli = {"error_query": "sum(rate(x{[{{.window}}]))", "total_query": RATIO_SLI["total_query"]}
+    path = write_config(tmp_path, prometheus.url, {"checkout": [slo("a", 99.9, "30d", sli)]})
+    got = _draft(path, "checkout", AT)["slos"][0]
+    assert got["budget"] is None and got["firings"] is None
+    assert got["problems"][0]["code"] == "query_error"
+    assert "parse error" in got["problems"][0]["message"]
+    assert all(rate is None for rate in got["burn_rates"].values())
+
+
+def test_no_data_is_not_a_zero(prometheus: PrometheusServer, tmp_path: Path) -> None:
+    sli = {
+        "error_query": 'sum(rate(nope_total{code="500"}[{{.window}}]))',
+        "total_query": "sum(rate(nope_total[{{.window}}]))",
+    }
+    path = write_config(tmp_path, prometheus.url, {"checkout": [slo("a", 99.9, "30d", sli)]})
+    got = _draft(path, "checkout", AT)["slos"][0]
+    assert got["budget"] is None and got["events"] is None
+    assert "no_data" in [p["code"] for p in got["problems"]]
+    assert got["policy_state"] == "unknown"
+    assert got["firings"] is None, "an empty history is not 'no firings'"
