@@ -25,7 +25,7 @@ test: lint
 	$(VENV)/bin/pytest
 
 bench: setup
-	$(PY) bench/pack_round_trips.py
+	$(PY) bench/pack_cost.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

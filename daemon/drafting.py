@@ -13,7 +13,7 @@ from daemon.config.model import Config
 from daemon.core.burn import BURN_WINDOWS, LONGEST_WINDOW
 from daemon.core.evidence import Measurement, Problem, SloEvidence, SloInputs, assess_slo
 from daemon.core.firings import STEP_SECONDS, MinuteSeries
-from daemon.core.pack import Decision, Pack, Source, pack_status
+from daemon.core.pack import Decision, Pack, PackStatus, Source, pack_status
 from daemon.core.promql import (
     SliTemplates,
     le_lookup_query,
@@ -34,6 +34,7 @@ class QueryRun:
 
     prometheus: PrometheusCollector
     sources: list[Source] = field(default_factory=list)
+    answered: dict[tuple[str, datetime], tuple[float | None, str]] = field(default_factory=dict)
     outage: TransientCollectorError | None = None
 
     def _cite(self, source: Source) -> str:
@@ -52,13 +53,17 @@ class QueryRun:
             self.outage = exc
 
     def scalar(self, query: str, at: datetime) -> tuple[float | None, str]:
+        # SLOs sharing an SLI share their burn-rate queries: ask once, cite once
+        if (query, at) in self.answered:
+            return self.answered[(query, at)]
         self._guard()
         sid = self._cite(Source(self._next_id(), "instant", query, self.prometheus.backend, at))
         try:
-            return self.prometheus.scalar(query, at), sid
+            self.answered[(query, at)] = (self.prometheus.scalar(query, at), sid)
         except CollectorError as exc:
             self._note(exc)
             raise _Failed(exc, sid) from exc
+        return self.answered[(query, at)]
 
     def vector_labels(self, query: str, at: datetime, label: str) -> tuple[list[str], str]:
         self._guard()
@@ -208,15 +213,12 @@ def draft_pack(
 ) -> Pack:
     """The pack for ``service_name`` as of ``at``; every query uses that one instant."""
     service = config.service(service_name)
-    base = dict(
-        service=service_name,
-        evaluated_at=at,
-        decision=decision,
-        config_source=config.source,
-        config_sha256=config.sha256,
-        generator=generator,
-    )
+    status: PackStatus = pack_status(decision.question)
+    slos: tuple[SloEvidence, ...] = ()
+    sources: tuple[Source, ...] = ()
+    problems: tuple[Problem, ...] = ()
     if service is None or not service.slos:
+        status = "MISSING_SLO"
         text = (
             messages.MISSING_SLO_UNKNOWN_SERVICE.format(
                 service=service_name, known=", ".join(s.name for s in config.services) or "none"
@@ -224,21 +226,24 @@ def draft_pack(
             if service is None
             else messages.MISSING_SLO_NO_SLOS.format(service=service_name)
         )
-        return Pack(
-            status="MISSING_SLO",
-            slos=(),
-            sources=(),
-            problems=(Problem("missing_slo", "error", text),),
-            **base,
-        )  # type: ignore[arg-type]
-    run = QueryRun(prometheus)
-    evidence: list[SloEvidence] = []
-    for spec in service.slos:
-        window = resolve_window(spec.window, at)
-        evidence.append(assess_slo(spec, window, _gather(run, spec, window)))
+        problems = (Problem("missing_slo", "error", text),)
+    else:
+        run = QueryRun(prometheus)
+        slos = tuple(
+            assess_slo(spec, window, _gather(run, spec, window))
+            for spec in service.slos
+            for window in (resolve_window(spec.window, at),)
+        )
+        sources = tuple(run.sources)
     return Pack(
-        status=pack_status(decision.question),
-        slos=tuple(evidence),
-        sources=tuple(run.sources),
-        **base,
-    )  # type: ignore[arg-type]
+        status=status,
+        service=service_name,
+        evaluated_at=at,
+        slos=slos,
+        decision=decision,
+        sources=sources,
+        config_source=config.source,
+        config_sha256=config.sha256,
+        generator=generator,
+        problems=problems,
+    )

@@ -44,7 +44,7 @@ MISSING_SLO_UNKNOWN_SERVICE = "Service {service!r} is not configured (configured
 MISSING_SLO_NO_SLOS = "Service {service!r} has no SLO configured; define one under services[].slos."
 NO_DECISION_FRAMED = (
     "No decision question is framed, so this pack carries the current state only. "
-    'Register one with --question "Can we ship X by <date>?" and --deadline YYYY-MM-DD.'
+    'Register one with `--question "Can we ship X by Friday?"` and `--deadline YYYY-MM-DD`.'
 )
 
 # --- CLI ---

@@ -154,12 +154,18 @@ def test_policy_state_and_conditions_follow_the_burn_rates(packs: dict) -> None:
     assert availability["policy_state"] == "exhausted"
     firing = [c for c in availability["alert_conditions"] if c["firing"]]
     assert {(c["long_window"], c["short_window"]) for c in firing} == {("1h", "5m"), ("6h", "30m")}
-    still_open = {(f["long_window"], f["short_window"]) for f in availability["firings"] if not f["end"]}
+    still_open = {
+        (f["long_window"], f["short_window"]) for f in availability["firings"] if not f["end"]
+    }
     assert still_open == {("1h", "5m"), ("6h", "30m")}
 
 
-def test_every_query_is_pinned_to_the_evaluation_time(prometheus: PrometheusServer, tmp_path: Path) -> None:
-    path = write_config(tmp_path, prometheus.url, {"checkout": [slo("a", 99.9, "month", RATIO_SLI)]})
+def test_every_query_is_pinned_to_the_evaluation_time(
+    prometheus: PrometheusServer, tmp_path: Path
+) -> None:
+    path = write_config(
+        tmp_path, prometheus.url, {"checkout": [slo("a", 99.9, "month", RATIO_SLI)]}
+    )
     document = _draft(path, "checkout", AT)
     assert document["evaluated_at"] == "2026-11-16T00:00:00Z"
     for source in document["sources"]:
@@ -167,9 +173,10 @@ def test_every_query_is_pinned_to_the_evaluation_time(prometheus: PrometheusServ
         assert source["backend"] == prometheus.url
     # data after AT exists and is much worse: a pack that ignored --at would differ
     later = _draft(path, "checkout", AT + timedelta(hours=6))
-    assert later["slos"][0]["budget"]["consumed_fraction"] > document["slos"][0]["budget"][
-        "consumed_fraction"
-    ]
+    assert (
+        later["slos"][0]["budget"]["consumed_fraction"]
+        > document["slos"][0]["budget"]["consumed_fraction"]
+    )
 
 
 def _points(window_start: datetime, at: datetime) -> int:
@@ -177,8 +184,10 @@ def _points(window_start: datetime, at: datetime) -> int:
     return int((at - (window_start - timedelta(days=3))).total_seconds()) // 60 + 1
 
 
-@pytest.mark.parametrize(("window", "start"), [("30d", AT - timedelta(days=30)),
-                                               ("quarter", datetime(2026, 10, 1, tzinfo=UTC))])
+@pytest.mark.parametrize(
+    ("window", "start"),
+    [("30d", AT - timedelta(days=30)), ("quarter", datetime(2026, 10, 1, tzinfo=UTC))],
+)
 def test_round_trips_grow_only_with_range_chunks(
     prometheus: PrometheusServer, tmp_path: Path, window: str, start: datetime
 ) -> None:
@@ -204,7 +213,9 @@ def test_too_few_events_is_said_and_numbers_still_exact(
     assert _close(got["budget"]["consumed_fraction"], want["consumed_fraction"])
 
 
-def test_missing_latency_bucket_names_the_buckets(prometheus: PrometheusServer, tmp_path: Path) -> None:
+def test_missing_latency_bucket_names_the_buckets(
+    prometheus: PrometheusServer, tmp_path: Path
+) -> None:
     sli = {"latency": {**LATENCY_SLI["latency"], "threshold_seconds": 0.3}}
     path = write_config(tmp_path, prometheus.url, {"checkout": [slo("a", 99, "30d", sli)]})
     got = _draft(path, "checkout", AT)["slos"][0]
@@ -236,3 +247,18 @@ def test_no_data_is_not_a_zero(prometheus: PrometheusServer, tmp_path: Path) -> 
     assert "no_data" in [p["code"] for p in got["problems"]]
     assert got["policy_state"] == "unknown"
     assert got["firings"] is None, "an empty history is not 'no firings'"
+
+
+def test_slos_sharing_an_sli_ask_each_burn_query_once(
+    prometheus: PrometheusServer, tmp_path: Path
+) -> None:
+    slos = [slo("a", 99.9, "30d", RATIO_SLI), slo("b", 99.5, "quarter", RATIO_SLI)]
+    with counting_proxy(prometheus.url) as proxy:
+        path = write_config(tmp_path, proxy.url, {"checkout": slos})
+        document = _draft(path, "checkout", AT)
+    # two budgets (different ranges) but one set of 7 x 2 burn-rate queries
+    assert proxy.paths["/api/v1/query"] == 2 * 2 + 7 * 2
+    a, b = document["slos"]
+    assert a["source_ids"]["burn_5m"] == b["source_ids"]["burn_5m"]
+    # the shared burn rates still scale by each SLO's own budget: 0.1 % vs 0.5 %
+    assert math.isclose(a["burn_rates"]["1h"], 5 * b["burn_rates"]["1h"], rel_tol=1e-9)
