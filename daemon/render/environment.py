@@ -9,13 +9,18 @@ from functools import cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~])")
+# Inline-active in CommonMark/GFM: emphasis, code, links, HTML, entities, table cells.
+_INLINE_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
+# Active only where a line starts: headings, lists, quotes, thematic breaks.
+_LINE_START = re.compile(r"^([#>+=-]|\d+[.)])")
 
 
 def md_escape(text: object) -> str:
-    """User text as literal Markdown: no links, emphasis, HTML or table breaks."""
+    """User text as literal Markdown on one line: no links, emphasis, HTML, mentions or table
+    breaks, and no block syntax if it lands at the start of a line."""
     flat = " ".join(str(text).split())
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", flat)
+    escaped = _INLINE_SPECIAL.sub(r"\\\1", flat)
+    return _LINE_START.sub(lambda m: m.group(1)[:-1] + "\\" + m.group(1)[-1], escaped)
 
 
 def code(text: object) -> str:

@@ -53,7 +53,7 @@ def test_user_text_cannot_ping_link_or_format() -> None:
     line = next(li for li in text.splitlines() if li.startswith("**Question:**"))
     # every Markdown-active character arrives backslash-escaped, so it renders literally
     assert not re.search(r"(?<!\\)[<>*\[\]|]", line.removeprefix("**Question:**"))
-    assert r"\<\!channel\>" in line and r"\*Fri\*" in line and r"\[x\]\(http://e\.vil\)" in line
+    assert r"\<!channel\>" in line and r"\*Fri\*" in line and r"\[x\](http://e.vil)" in line
     assert r"\|" in line
 
 
@@ -91,3 +91,12 @@ def test_missing_numbers_are_said_not_zeroed() -> None:
     assert "Firings in the window: **not measured**" in text
     assert "could not be reached" in text
     assert "0.0 min" not in text
+
+
+def test_escaping_keeps_plain_text_plain_and_blocks_inert() -> None:
+    from daemon.render.environment import md_escape
+
+    assert md_escape("one-click checkout on 2026-11-30.") == "one-click checkout on 2026-11-30."
+    assert md_escape("# not a heading") == r"\# not a heading"
+    assert md_escape("1. not a list") == r"1\. not a list"
+    assert md_escape("a &amp; b\n\nnew paragraph") == r"a \&amp; b new paragraph"
