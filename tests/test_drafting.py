@@ -262,3 +262,45 @@ def test_slos_sharing_an_sli_ask_each_burn_query_once(
     assert a["source_ids"]["burn_5m"] == b["source_ids"]["burn_5m"]
     # the shared burn rates still scale by each SLO's own budget: 0.1 % vs 0.5 %
     assert math.isclose(a["burn_rates"]["1h"], 5 * b["burn_rates"]["1h"], rel_tol=1e-9)
+
+
+@pytest.mark.parametrize("case", CASES, ids=_ids)
+def test_alert_conditions_now_follow_the_truth(
+    packs: dict, prometheus: PrometheusServer, case
+) -> None:
+    sli, objective, window, at = case
+    want = truth.budget_truth(prometheus.scenario, sli, objective, window, at)
+    period = want["window_end"] - want["window_start"]
+    got = {
+        (c["severity"], c["long_window"], c["short_window"]): c
+        for c in packs[case]["alert_conditions"]
+    }
+    assert len(got) == len(truth.ALERT_CONDITIONS)
+    firing_now = False
+    for severity, long_w, short_w, spent in truth.ALERT_CONDITIONS:
+        condition = got[(severity, long_w, short_w)]
+        threshold = spent * (period / truth.BURN_WINDOWS[long_w])
+        assert _close(condition["burn_rate_threshold"], threshold)
+        long_rate, short_rate = want["burn_rates"][long_w], want["burn_rates"][short_w]
+        assert _close(condition["long_burn_rate"], long_rate)
+        assert _close(condition["short_burn_rate"], short_rate)
+        holds = long_rate > threshold and short_rate > threshold
+        assert condition["firing"] is holds
+        firing_now = firing_now or holds
+    # a condition firing now is an open firing in the history, and vice versa
+    open_firings = {
+        (f["severity"], f["long_window"], f["short_window"])
+        for f in packs[case]["firings"]
+        if f["end"] is None
+    }
+    assert open_firings == {k for k, c in got.items() if c["firing"]}
+    expected_state = (
+        "exhausted"
+        if want["remaining_fraction"] <= 0
+        else "burning_fast"
+        if any(c["firing"] and c["severity"] == "page" for c in got.values())
+        else "burning_slow"
+        if firing_now
+        else "healthy"
+    )
+    assert packs[case]["policy_state"] == expected_state
