@@ -250,14 +250,16 @@ def _tail(log: Path, lines: int = 30) -> str:
         return "(no log)"
 
 
-def start_demo_server(directory: Path | str, at: datetime = AT, port: int = 0) -> PrometheusServer:
+def start_demo_server(
+    directory: Path | str, at: datetime = AT, port: int = 0, days_before: int = 56
+) -> PrometheusServer:
     """Build the default scenario around ``at``, backfill it into ``directory`` and start it.
 
     The directory is kept (a second call re-uses its blocks). The caller must ``stop()``
     the returned server.
     """
     return PrometheusServer(
-        build_scenario(at=at), workdir=Path(directory), at=at, port=port
+        build_scenario(at=at, days_before=days_before), workdir=Path(directory), at=at, port=port
     ).start()
 
 
@@ -266,8 +268,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("directory", type=Path)
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--days-before", type=int, default=56, help="history before AT")
     args = parser.parse_args(argv)
-    server = start_demo_server(args.directory, port=args.port)
+    server = start_demo_server(args.directory, port=args.port, days_before=args.days_before)
 
     def _on_sigterm(_signum: int, _frame: object) -> None:
         raise KeyboardInterrupt
