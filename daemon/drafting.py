@@ -35,6 +35,7 @@ class QueryRun:
     prometheus: PrometheusCollector
     sources: list[Source] = field(default_factory=list)
     answered: dict[tuple[str, datetime], tuple[float | None, str]] = field(default_factory=dict)
+    fetched: dict[str, tuple[datetime, datetime, RangeSeries, str]] = field(default_factory=dict)
     outage: TransientCollectorError | None = None
 
     def _cite(self, source: Source) -> str:
@@ -76,29 +77,34 @@ class QueryRun:
         return [labels[label] for labels, _ in rows if label in labels], sid
 
     def series(self, query: str, start: datetime, end: datetime) -> tuple[RangeSeries, str]:
+        # SLOs sharing an SLI share the per-minute history: a range already fetched from an
+        # earlier start (same grid, same end) holds every point a later start needs
+        cached = self.fetched.get(query)
+        if cached is not None and cached[0] <= start and cached[1] == end:
+            return cached[2], cached[3]
         self._guard()
         sid = self._next_id()
+        result: RangeSeries | None = None
         try:
             result = self.prometheus.series(query, start, end, STEP_SECONDS)
         except CollectorError as exc:
-            self._cite(
-                Source(sid, "range", query, self.prometheus.backend, None, start, end, STEP_SECONDS)
-            )
             self._note(exc)
             raise _Failed(exc, sid) from exc
-        self._cite(
-            Source(
-                sid,
-                "range",
-                query,
-                self.prometheus.backend,
-                None,
-                start,
-                end,
-                STEP_SECONDS,
-                result.round_trips,
+        finally:
+            self._cite(
+                Source(
+                    sid,
+                    "range",
+                    query,
+                    self.prometheus.backend,
+                    None,
+                    start,
+                    end,
+                    STEP_SECONDS,
+                    result.round_trips if result else 0,
+                )
             )
-        )
+        self.fetched[query] = (start, end, result, sid)
         return result, sid
 
 
@@ -229,11 +235,11 @@ def draft_pack(
         problems = (Problem("missing_slo", "error", text),)
     else:
         run = QueryRun(prometheus)
-        slos = tuple(
-            assess_slo(spec, window, _gather(run, spec, window))
-            for spec in service.slos
-            for window in (resolve_window(spec.window, at),)
-        )
+        windows = [(spec, resolve_window(spec.window, at)) for spec in service.slos]
+        # earliest window first, so later ones reuse its per-minute history; config order kept
+        order = sorted(range(len(windows)), key=lambda i: windows[i][1].start)
+        assessed = {i: assess_slo(*windows[i], _gather(run, *windows[i])) for i in order}
+        slos = tuple(assessed[i] for i in range(len(windows)))
         sources = tuple(run.sources)
     return Pack(
         status=status,

@@ -249,19 +249,34 @@ def test_no_data_is_not_a_zero(prometheus: PrometheusServer, tmp_path: Path) -> 
     assert got["firings"] is None, "an empty history is not 'no firings'"
 
 
-def test_slos_sharing_an_sli_ask_each_burn_query_once(
+def test_slos_sharing_an_sli_share_their_queries(
     prometheus: PrometheusServer, tmp_path: Path
 ) -> None:
+    # config order: the 30-day SLO first, the quarter (earlier start) second
     slos = [slo("a", 99.9, "30d", RATIO_SLI), slo("b", 99.5, "quarter", RATIO_SLI)]
     with counting_proxy(prometheus.url) as proxy:
         path = write_config(tmp_path, proxy.url, {"checkout": slos})
         document = _draft(path, "checkout", AT)
     # two budgets (different ranges) but one set of 7 x 2 burn-rate queries
     assert proxy.paths["/api/v1/query"] == 2 * 2 + 7 * 2
+    # one per-minute history, the quarter's (the widest), serves both SLOs
+    quarter_chunks = -(-_points(datetime(2026, 10, 1, tzinfo=UTC), AT) // 11_000)
+    assert proxy.paths["/api/v1/query_range"] == 2 * quarter_chunks
     a, b = document["slos"]
+    assert [a["name"], b["name"]] == ["a", "b"]
     assert a["source_ids"]["burn_5m"] == b["source_ids"]["burn_5m"]
-    # the shared burn rates still scale by each SLO's own budget: 0.1 % vs 0.5 %
+    assert a["source_ids"]["firings"] == b["source_ids"]["firings"]
+    # shared answers still scale by each SLO's own budget (0.1 % vs 0.5 %) and window
     assert math.isclose(a["burn_rates"]["1h"], 5 * b["burn_rates"]["1h"], rel_tol=1e-9)
+    for entry, objective, window in ((a, 99.9, "30d"), (b, 99.5, "quarter")):
+        want = truth.firings_truth(prometheus.scenario, "availability", objective, window, AT)
+        assert [(f["severity"], f["long_window"]) for f in entry["firings"]] == [
+            (f["severity"], f["long_window"]) for f in want
+        ]
+        assert all(
+            abs((_time(g["start"]) - w["start"]).total_seconds()) <= 60
+            for g, w in zip(entry["firings"], want, strict=True)
+        )
 
 
 @pytest.mark.parametrize("case", CASES, ids=_ids)
