@@ -47,7 +47,7 @@ class QueryRun:
 
     def _guard(self) -> None:
         if self.outage is not None:
-            raise self.outage
+            raise _Failed(self.outage, None)
 
     def _note(self, exc: CollectorError) -> None:
         if isinstance(exc, TransientCollectorError):
@@ -109,7 +109,9 @@ class QueryRun:
 
 
 class _Failed(Exception):
-    def __init__(self, error: CollectorError, source_id: str) -> None:
+    """A query that did not answer, as the problem the pack will show."""
+
+    def __init__(self, error: CollectorError, source_id: str | None) -> None:
         super().__init__(str(error))
         self.problem = Problem(error.code, "error", str(error), source_id)
 
@@ -124,8 +126,6 @@ def _measure(run: QueryRun, templates: SliTemplates, seconds: float, at: datetim
         ids.append(total_id)
     except _Failed as failed:
         return Measurement(source_ids=tuple(ids), failure=failed.problem)
-    except TransientCollectorError as exc:
-        return Measurement(source_ids=tuple(ids), failure=Problem(exc.code, "error", str(exc)))
     return Measurement(bad_rate=bad, total_rate=total, source_ids=tuple(ids))
 
 
@@ -148,8 +148,6 @@ def _minutes(
         ids.append(total_id)
     except _Failed as failed:
         return failed.problem, tuple(ids)
-    except TransientCollectorError as exc:
-        return Problem(exc.code, "error", str(exc)), tuple(ids)
     if not total.values:
         return Problem.of("no_data", "error", ids[-1], what="the firing history"), tuple(ids)
     stamps = [
@@ -173,8 +171,6 @@ def _latency_bucket(run: QueryRun, sli: LatencySli, window: BudgetWindow) -> str
         les, sid = run.vector_labels(query, window.at, "le")
     except _Failed as failed:
         return failed.problem
-    except TransientCollectorError as exc:
-        return Problem(exc.code, "error", str(exc))
     if not les:
         return Problem.of(
             "no_histogram", "error", sid, histogram=sli.histogram, selector=sli.selector
