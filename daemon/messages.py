@@ -52,3 +52,19 @@ CONFIG_OK = "{source}: OK ({services} services, {slos} SLOs)"
 BAD_AT = "--at must be an RFC 3339 time with a timezone, e.g. 2026-11-16T00:00:00Z (got {value!r})"
 BAD_DEADLINE = "--deadline must be a date YYYY-MM-DD (got {value!r})"
 NOTHING_DRAFTED = "No SLO of {service!r} could be measured; the pack above says why."
+
+# --- reliability trend reading (after "MTBF …, MTTR … — ") ---
+TREND_NOT_COMPARABLE = "{metric} not comparable"
+TREND_FREQUENCY_WORSE = "frequency is the bigger problem than recovery time"
+TREND_RECOVERY_WORSE = "recovery time is the bigger problem than frequency"
+TREND_FREQUENCY_ONLY = "failures come more often while recovery holds"
+TREND_RECOVERY_ONLY = "recovery takes longer while failures come no more often"
+TREND_UNKNOWN = "too few incidents in one of the windows to compare"
+TREND_IMPROVING = "reliability is improving against the trailing window"
+TREND_STABLE = "no change against the trailing window"
+
+# --- PagerDuty ---
+PAGERDUTY_UNREACHABLE = "PagerDuty at {backend} could not be reached."
+PAGERDUTY_REJECTED = "PagerDuty refused the request (HTTP {status}); check the token and service ids."
+PAGERDUTY_GAVE_UP = "PagerDuty kept answering HTTP {status}; gave up after {tries} tries."
+PAGERDUTY_MALFORMED = "PagerDuty answered something that is not an API response."
