@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from collectors import pagerduty
 from collectors.prometheus import PrometheusCollector, connect
-from daemon.config.model import PrometheusConfig
+from daemon.config.model import PagerDutyConfig, PrometheusConfig
 
 
 def build_prometheus(config: PrometheusConfig) -> PrometheusCollector:
@@ -18,6 +19,18 @@ def build_prometheus(config: PrometheusConfig) -> PrometheusCollector:
         retries=config.retries,
         headers=headers,
         verify_tls=config.verify_tls,
+    )
+
+
+def build_pagerduty(config: PagerDutyConfig | None) -> pagerduty.PagerDutyCollector | None:
+    if config is None:
+        return None
+    return pagerduty.connect(
+        config.url,
+        config.token,
+        timeout_seconds=config.timeout_seconds,
+        retries=config.retries,
+        max_wait_seconds=config.max_retry_wait_seconds,
     )
 
 

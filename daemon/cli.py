@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
 from daemon import messages
-from daemon.app import build_prometheus, generator_name
+from daemon.app import build_pagerduty, build_prometheus, generator_name
 from daemon.config import Config, load_config
 from daemon.core.pack import Decision, pack_to_json
 from daemon.drafting import draft_pack
@@ -77,7 +77,13 @@ def _draft(args: argparse.Namespace, config: Config) -> int:
     at = parse_at(args.at, datetime.now(UTC))
     decision = Decision(question=args.question, deadline=parse_deadline(args.deadline))
     pack = draft_pack(
-        config, args.service, at, decision, build_prometheus(config.prometheus), generator_name()
+        config,
+        args.service,
+        at,
+        decision,
+        build_prometheus(config.prometheus),
+        generator_name(),
+        build_pagerduty(config.pagerduty),
     )
     document = pack_to_json(pack)
     if args.format == "json":

@@ -4,15 +4,17 @@ the answers to the pure core. The only place that decides which queries a pack n
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from collectors.pagerduty import PagerDutyCollector
 from collectors.prometheus import PrometheusCollector, RangeSeries
 from daemon import messages
-from daemon.config.model import Config
+from daemon.config.model import Config, ServiceConfig
 from daemon.core.burn import BURN_WINDOWS, LONGEST_WINDOW
 from daemon.core.evidence import Measurement, Problem, SloEvidence, SloInputs, assess_slo
 from daemon.core.firings import STEP_SECONDS, MinuteSeries
+from daemon.core.incidents import Incident
 from daemon.core.pack import Decision, Pack, PackStatus, Source, pack_status
 from daemon.core.promql import (
     SliTemplates,
@@ -21,6 +23,7 @@ from daemon.core.promql import (
     minute_templates,
     sli_templates,
 )
+from daemon.core.reliability import Reliability, assess_reliability
 from daemon.core.slo import LatencySli, SloSpec
 from daemon.core.windows import BudgetWindow, resolve_window
 from daemon.errors import CollectorError, TransientCollectorError
@@ -205,6 +208,88 @@ def _gather(run: QueryRun, spec: SloSpec, window: BudgetWindow) -> SloInputs:
     return SloInputs(budget=budget, burns=burns, minutes=minutes, minute_source_ids=minute_ids)
 
 
+@dataclass
+class IncidentRun:
+    """The incident side of a pack: what PagerDuty answered, and every request it took."""
+
+    incidents: tuple[Incident, ...] | None = None
+    problem: Problem | None = None
+    sources: list[Source] = field(default_factory=list)
+    notes: dict[str, str] = field(default_factory=dict)
+
+    def cite(self, pagerduty: PagerDutyCollector, first: int) -> None:
+        """Cite the requests the collector made since its ``first`` one."""
+        for r in pagerduty.requests[first:]:
+            sid = f"pd{len(self.sources) + 1}"
+            self.sources.append(
+                Source(
+                    sid,
+                    "pagerduty",
+                    r.endpoint,
+                    pagerduty.backend,
+                    r.time,
+                    params=r.params,
+                    status=r.status,
+                )
+            )
+
+
+def reliability_window_seconds(service: ServiceConfig, windows: list[BudgetWindow]) -> float:
+    """The MTTR/MTBF window: configured, or the length of the service's first SLO window."""
+    if service.reliability_window_days is not None:
+        return service.reliability_window_days * 86400.0
+    return windows[0].length_seconds
+
+
+def _fetch_incidents(
+    config: Config,
+    service: ServiceConfig,
+    pagerduty: PagerDutyCollector | None,
+    at: datetime,
+    windows: list[BudgetWindow],
+) -> IncidentRun:
+    if not service.pagerduty_service_ids or config.pagerduty is None or pagerduty is None:
+        text = messages.INCIDENTS_NOT_CONFIGURED.format(service=service.name)
+        return IncidentRun(problem=Problem("incidents_not_configured", "warning", text))
+    w = timedelta(seconds=reliability_window_seconds(service, windows))
+    # the trailing window for MTTR/MTBF, and incidents already open when a budget window began
+    since = min(at - 2 * w, min(b.start for b in windows) - timedelta(seconds=LONGEST_WINDOW))
+    first = len(pagerduty.requests)
+    run = IncidentRun()
+    try:
+        run.incidents = tuple(pagerduty.incidents(service.pagerduty_service_ids, since, at))
+    except CollectorError as exc:
+        text = messages.INCIDENTS_UNAVAILABLE.format(reason=exc)
+        run.problem = Problem("incidents_unavailable", "error", text)
+    run.cite(pagerduty, first)
+    return run
+
+
+def _fetch_notes(
+    config: Config, pagerduty: PagerDutyCollector, slos: tuple[SloEvidence, ...], run: IncidentRun
+) -> None:
+    """Root cause / notes for the incidents the pack shows, as configured; never invented."""
+    settings = config.pagerduty
+    if settings is None or settings.notes == "title":
+        return
+    top = config.reliability.top_incidents
+    shown = {c.incident.id for e in slos if e.attribution for c in e.attribution.incidents[:top]}
+    first = len(pagerduty.requests)
+    try:
+        for incident_id in sorted(shown):
+            note = (
+                pagerduty.latest_note(incident_id)
+                if settings.notes == "latest_note"
+                else pagerduty.custom_field(incident_id, settings.notes_field or "")
+            )
+            if note:
+                run.notes[incident_id] = note
+    except CollectorError as exc:
+        text = messages.NOTES_UNAVAILABLE.format(reason=exc)
+        run.problem = Problem("notes_unavailable", "warning", text)
+    run.cite(pagerduty, first)
+
+
 def draft_pack(
     config: Config,
     service_name: str,
@@ -212,6 +297,7 @@ def draft_pack(
     decision: Decision,
     prometheus: PrometheusCollector,
     generator: str,
+    pagerduty: PagerDutyCollector | None = None,
 ) -> Pack:
     """The pack for ``service_name`` as of ``at``; every query uses that one instant."""
     service = config.service(service_name)
@@ -219,6 +305,8 @@ def draft_pack(
     slos: tuple[SloEvidence, ...] = ()
     sources: tuple[Source, ...] = ()
     problems: tuple[Problem, ...] = ()
+    reliability: Reliability | None = None
+    notes: dict[str, str] = {}
     if service is None or not service.slos:
         status = "MISSING_SLO"
         text = (
@@ -232,11 +320,28 @@ def draft_pack(
     else:
         run = QueryRun(prometheus)
         windows = [(spec, resolve_window(spec.window, at)) for spec in service.slos]
+        incidents = _fetch_incidents(config, service, pagerduty, at, [w for _, w in windows])
         # earliest window first, so later ones reuse its per-minute history; config order kept
         order = sorted(range(len(windows)), key=lambda i: windows[i][1].start)
-        assessed = {i: assess_slo(*windows[i], _gather(run, *windows[i])) for i in order}
+        assessed = {
+            i: assess_slo(
+                *windows[i], replace(_gather(run, *windows[i]), incidents=incidents.incidents)
+            )
+            for i in order
+        }
         slos = tuple(assessed[i] for i in range(len(windows)))
-        sources = tuple(run.sources)
+        if incidents.incidents is not None and pagerduty is not None:
+            _fetch_notes(config, pagerduty, slos, incidents)
+            reliability = assess_reliability(
+                incidents.incidents,
+                at,
+                reliability_window_seconds(service, [w for _, w in windows]),
+                stable=config.reliability.stable_percent / 100,
+                sharp=config.reliability.sharp_percent / 100,
+            )
+        problems = () if incidents.problem is None else (incidents.problem,)
+        notes = incidents.notes
+        sources = (*run.sources, *incidents.sources)
     return Pack(
         status=status,
         service=service_name,
@@ -248,4 +353,7 @@ def draft_pack(
         config_sha256=config.sha256,
         generator=generator,
         problems=problems,
+        reliability=reliability,
+        top_incidents=config.reliability.top_incidents,
+        notes=notes,
     )

@@ -65,6 +65,14 @@ TREND_STABLE = "no change against the trailing window"
 
 # --- PagerDuty ---
 PAGERDUTY_UNREACHABLE = "PagerDuty at {backend} could not be reached."
-PAGERDUTY_REJECTED = "PagerDuty refused the request (HTTP {status}); check the token and service ids."
+PAGERDUTY_REJECTED = (
+    "PagerDuty refused the request (HTTP {status}); check the token and service ids."
+)
 PAGERDUTY_GAVE_UP = "PagerDuty kept answering HTTP {status}; gave up after {tries} tries."
 PAGERDUTY_MALFORMED = "PagerDuty answered something that is not an API response."
+INCIDENTS_NOT_CONFIGURED = (
+    "Incidents are not configured for {service!r}: set services[].pagerduty_service_ids and the "
+    "pagerduty section to add MTTR/MTBF and the incidents that spent the budget."
+)
+INCIDENTS_UNAVAILABLE = "The incident section is missing: {reason}"
+NOTES_UNAVAILABLE = "Incident notes are missing: {reason}"

@@ -29,6 +29,7 @@ def test_validate_config_accepts_the_example(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PROMETHEUS_TOKEN", "t")
+    monkeypatch.setenv("PAGERDUTY_TOKEN", "t")
     assert main(["validate-config", "-c", "config/example.yaml"]) == 0
     assert "config/example.yaml: OK (1 services, 2 SLOs)" in capsys.readouterr().out
 

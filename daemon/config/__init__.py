@@ -3,7 +3,9 @@
 from daemon.config.load import load_config
 from daemon.config.model import (
     Config,
+    PagerDutyConfig,
     PrometheusConfig,
+    ReliabilityConfig,
     ServiceConfig,
     SlackConfig,
     Stakeholder,
@@ -12,7 +14,9 @@ from daemon.config.model import (
 
 __all__ = [
     "Config",
+    "PagerDutyConfig",
     "PrometheusConfig",
+    "ReliabilityConfig",
     "ServiceConfig",
     "SlackConfig",
     "Stakeholder",

@@ -7,12 +7,18 @@ import re
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Literal
-from urllib.parse import urlsplit
 
+from daemon.config.incidents import (
+    read_days,
+    read_pagerduty,
+    read_pagerduty_service_ids,
+    read_reliability,
+)
 from daemon.config.model import (
     API_VERSION,
     Config,
     PrometheusConfig,
+    ReliabilityConfig,
     ServiceConfig,
     SlackConfig,
     Stakeholder,
@@ -24,9 +30,9 @@ from daemon.config.slos import read_name, read_slos
 from daemon.config.yaml_source import read_yaml
 from daemon.errors import ConfigError
 
-_TOP_KEYS = ("apiVersion", "prometheus", "store", "slack", "services")
+_TOP_KEYS = ("apiVersion", "prometheus", "store", "slack", "pagerduty", "reliability", "services")
 _PROMETHEUS_KEYS = ("url", "timeout_seconds", "retries", "verify_tls", "bearer_token", "headers")
-_SERVICE_KEYS = ("name", "stakeholders", "slos")
+_SERVICE_KEYS = ("name", "stakeholders", "slos", "pagerduty_service_ids", "reliability_window")
 _STAKEHOLDER_KEYS = ("role", "name")
 _ROLE = re.compile(r"^[a-z][a-z0-9_-]*$")
 # RFC 9110 token characters
@@ -34,7 +40,6 @@ _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _STORE_SCHEMES = ("sqlite:///", "postgresql://", "postgres://")
 _SlackMode = Literal["off", "socket", "http"]
 _SLACK_MODES: tuple[_SlackMode, ...] = ("off", "socket", "http")
-_USERINFO = re.compile(r"//[^/@]*@")
 _PROMETHEUS_DEFAULTS = PrometheusConfig(url="")
 
 
@@ -64,7 +69,11 @@ def _config(r: Reader, data: object) -> Config | None:
     prometheus = f.required("prometheus", lambda v, p: _prometheus(r, v, p))
     store = f.optional("store", lambda v, p: _store(r, v, p))
     slack = f.optional("slack", lambda v, p: _slack(r, v, p))
-    services = f.required("services", lambda v, p: _services(r, v, p))
+    pagerduty = f.optional("pagerduty", lambda v, p: read_pagerduty(r, v, p))
+    reliability = f.optional("reliability", lambda v, p: read_reliability(r, v, p))
+    # given but wrong, the section has been reported: no service is told it is missing
+    has_pagerduty = f.has("pagerduty")
+    services = f.required("services", lambda v, p: _services(r, v, p, has_pagerduty))
     if prometheus is None or services is None:
         return None
     return Config(
@@ -72,6 +81,8 @@ def _config(r: Reader, data: object) -> Config | None:
         services=services,
         store=store or StoreConfig(),
         slack=slack or SlackConfig(),
+        pagerduty=pagerduty,
+        reliability=reliability or ReliabilityConfig(),
     )
 
 
@@ -86,7 +97,7 @@ def _prometheus(r: Reader, value: object, path: str) -> PrometheusConfig | None:
     if f is None:
         return None
     defaults = _PROMETHEUS_DEFAULTS
-    url = f.required("url", lambda v, p: _http_url(r, v, p))
+    url = f.required("url", r.http_url)
     timeout = f.optional("timeout_seconds", r.positive)
     retries = f.optional("retries", lambda v, p: r.integer(v, p, minimum=0, maximum=10))
     verify_tls = f.optional("verify_tls", r.boolean)
@@ -106,26 +117,6 @@ def _prometheus(r: Reader, value: object, path: str) -> PrometheusConfig | None:
         verify_tls=verify_tls if verify_tls is not None else defaults.verify_tls,
         retries=retries if retries is not None else defaults.retries,
     )
-
-
-def _http_url(r: Reader, value: object, path: str) -> str | None:
-    text = r.text(value, path)
-    if text is None:
-        return None
-    url = text.value.strip()
-    try:
-        parts = urlsplit(url)
-        ok = parts.scheme in ("http", "https") and bool(parts.hostname) and " " not in url
-        _ = parts.port  # raises ValueError on a malformed port
-    except ValueError:
-        ok = False
-    if not ok:
-        # a URL may carry user:password@; that part never goes into a message
-        shown = _USERINFO.sub("//***@", text.shown)
-        hint = f"; add the scheme, as in http://{shown}" if "://" not in shown else ""
-        r.add(path, f"must be an http:// or https:// URL with a host (got {quote(shown)}){hint}")
-        return None
-    return url
 
 
 def _headers(r: Reader, value: object, path: str) -> tuple[tuple[str, str], ...] | None:
@@ -208,7 +199,9 @@ def _slack_mode(r: Reader, value: object, path: str) -> _SlackMode | None:
     return None
 
 
-def _services(r: Reader, value: object, path: str) -> tuple[ServiceConfig, ...] | None:
+def _services(
+    r: Reader, value: object, path: str, has_pagerduty: bool
+) -> tuple[ServiceConfig, ...] | None:
     items = r.sequence(value, path)
     if items is None:
         return None
@@ -216,11 +209,16 @@ def _services(r: Reader, value: object, path: str) -> tuple[ServiceConfig, ...] 
         r.add(path, "must list at least one service")
         return None
     first_at: dict[str, str] = {}
-    services = (_service(r, raw, item(path, index), first_at) for index, raw in enumerate(items))
+    services = (
+        _service(r, raw, item(path, index), first_at, has_pagerduty)
+        for index, raw in enumerate(items)
+    )
     return tuple(service for service in services if service is not None)
 
 
-def _service(r: Reader, value: object, path: str, first_at: dict[str, str]) -> ServiceConfig | None:
+def _service(
+    r: Reader, value: object, path: str, first_at: dict[str, str], has_pagerduty: bool
+) -> ServiceConfig | None:
     f = r.mapping(value, path, _SERVICE_KEYS)
     if f is None:
         return None
@@ -229,9 +227,20 @@ def _service(r: Reader, value: object, path: str, first_at: dict[str, str]) -> S
         r.unique(name, f.at("name"), first_at, "service name")
     stakeholders = f.optional("stakeholders", lambda v, p: _stakeholders(r, v, p))
     slos = f.optional("slos", lambda v, p: read_slos(r, v, p))
+    pagerduty_ids = f.optional(
+        "pagerduty_service_ids",
+        lambda v, p: read_pagerduty_service_ids(r, v, p, has_pagerduty),
+    )
+    reliability_window = f.optional("reliability_window", lambda v, p: read_days(r, v, p))
     if name is None:
         return None
-    return ServiceConfig(name=name.value, stakeholders=stakeholders or (), slos=slos or ())
+    return ServiceConfig(
+        name=name.value,
+        stakeholders=stakeholders or (),
+        slos=slos or (),
+        pagerduty_service_ids=pagerduty_ids or (),
+        reliability_window_days=reliability_window,
+    )
 
 
 def _stakeholders(r: Reader, value: object, path: str) -> tuple[Stakeholder, ...] | None:

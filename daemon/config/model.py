@@ -23,6 +23,31 @@ class PrometheusConfig:
 
 
 @dataclass(frozen=True)
+class PagerDutyConfig:
+    # a secret (from ${ENV}): never shown in messages, nor in the repr
+    token: str = field(repr=False)
+    url: str = "https://api.pagerduty.com"
+    timeout_seconds: float = 30.0
+    # retries of 429 / 5xx / network errors per request
+    retries: int = 3
+    # the longest a Retry-After / ratelimit-reset hint is obeyed per wait
+    max_retry_wait_seconds: float = 60.0
+    # where the pack's "root cause / notes" line comes from
+    notes: str = "title"  # "title" | "latest_note" | "custom_field"
+    # the custom field name when notes == "custom_field"
+    notes_field: str | None = None
+
+
+@dataclass(frozen=True)
+class ReliabilityConfig:
+    # MTTR/MTBF changes within +-stable_percent vs the trailing window read "stable"
+    stable_percent: float = 10.0
+    # changes at least this large read "sharply"; always greater than stable_percent
+    sharp_percent: float = 50.0
+    top_incidents: int = 5
+
+
+@dataclass(frozen=True)
 class StoreConfig:
     url: str = "sqlite:///slo-prep.db"
 
@@ -43,6 +68,10 @@ class ServiceConfig:
     name: str
     stakeholders: tuple[Stakeholder, ...] = ()
     slos: tuple[SloSpec, ...] = ()
+    # incidents of these PagerDuty services count against this one; needs Config.pagerduty
+    pagerduty_service_ids: tuple[str, ...] = ()
+    # the MTTR/MTBF window in days; None: the length of the service's first SLO window
+    reliability_window_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +80,8 @@ class Config:
     services: tuple[ServiceConfig, ...]
     store: StoreConfig = field(default_factory=StoreConfig)
     slack: SlackConfig = field(default_factory=SlackConfig)
+    pagerduty: PagerDutyConfig | None = None
+    reliability: ReliabilityConfig = field(default_factory=ReliabilityConfig)
     # where it came from, for the pack's audit trail
     source: str = ""
     sha256: str = ""

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from daemon.config.env import substitute
 from daemon.config.paths import child
@@ -21,6 +22,7 @@ from daemon.errors import ConfigIssue
 T = TypeVar("T")
 
 _MAX_SHOWN = 60
+_USERINFO = re.compile(r"//[^/@]*@")
 
 
 def quote(text: str) -> str:
@@ -49,6 +51,28 @@ def describe(value: object) -> str:
         return "a mapping"
     if isinstance(value, date):
         return f"date {value.isoformat()}"
+    if isinstance(value, bytes):
+        return "binary data"
+    return type(value).__name__
+
+
+def kind(value: object) -> str:
+    """What a YAML value is, without the value itself: for secrets, where ``describe`` would
+    echo a token written unquoted (``token: 12345``)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, date):
+        return "a date"
     if isinstance(value, bytes):
         return "binary data"
     return type(value).__name__
@@ -116,6 +140,40 @@ class Reader:
             self.add(path, f"must not be empty{shown}")
             return None
         return text
+
+    def secret(self, value: object, path: str) -> Text | None:
+        """A token: as ``text``, but no message ever shows the value, not even of a wrong type;
+        it goes into an HTTP header, so a line break is an error too."""
+        if not isinstance(value, str):
+            hint = "; quote it to keep it as text" if _is_scalar(value) else ""
+            self.add(path, f"must be a string (got {kind(value)}){hint}")
+            return None
+        text = self.text(value, path)
+        if text is not None and ("\r" in text.value or "\n" in text.value):
+            self.add(path, "must not contain line breaks")
+            return None
+        return text
+
+    def http_url(self, value: object, path: str) -> str | None:
+        """An http:// or https:// URL with a host; a user:password@ part is never shown."""
+        text = self.text(value, path)
+        if text is None:
+            return None
+        url = text.value.strip()
+        try:
+            parts = urlsplit(url)
+            ok = parts.scheme in ("http", "https") and bool(parts.hostname) and " " not in url
+            _ = parts.port  # raises ValueError on a malformed port
+        except ValueError:
+            ok = False
+        if not ok:
+            shown = _USERINFO.sub("//***@", text.shown)
+            hint = f"; add the scheme, as in http://{shown}" if "://" not in shown else ""
+            self.add(
+                path, f"must be an http:// or https:// URL with a host (got {quote(shown)}){hint}"
+            )
+            return None
+        return url
 
     def number(self, value: object, path: str) -> float | None:
         # bool is an int subclass, and `objective: true` is a mistake, not 1

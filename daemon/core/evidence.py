@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from daemon import messages
+from daemon.core.attribution import Attribution, attribute
 from daemon.core.budget import Budget, compute_budget
 from daemon.core.burn import (
     BURN_WINDOWS,
@@ -21,6 +22,7 @@ from daemon.core.burn import (
 )
 from daemon.core.durations import format_duration
 from daemon.core.firings import Firing, MinuteSeries, detect_firings
+from daemon.core.incidents import Incident
 from daemon.core.slo import SloSpec
 from daemon.core.windows import BudgetWindow
 
@@ -70,6 +72,8 @@ class SloEvidence:
     firings: tuple[Firing, ...] | None
     problems: tuple[Problem, ...]
     source_ids: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # None when incidents or the numbers they are charged against could not be had
+    attribution: Attribution | None = None
 
     @property
     def status(self) -> Literal["ok", "degraded", "unavailable"]:
@@ -88,6 +92,8 @@ class SloInputs:
     minutes: MinuteSeries | Problem | None = None
     minute_source_ids: tuple[str, ...] = ()
     setup: Problem | None = None
+    # the service's incidents (None: not configured or not fetched; the pack says which)
+    incidents: tuple[Incident, ...] | None = None
 
 
 def _add(problems: list[Problem], problem: Problem) -> None:
@@ -171,6 +177,21 @@ def assess_slo(spec: SloSpec, window: BudgetWindow, inputs: SloInputs) -> SloEvi
                         "missing_steps", "warning", missing=missing, steps=len(inputs.minutes.total)
                     ),
                 )
+    attribution = None
+    if (
+        inputs.incidents is not None
+        and budget is not None
+        and events is not None
+        and isinstance(inputs.minutes, MinuteSeries)
+    ):
+        attribution = attribute(
+            inputs.incidents,
+            inputs.minutes,
+            window,
+            events.total,
+            spec.budget_ratio,
+            budget.minutes,
+        )
     conditions = evaluate_conditions(rates, window.length_seconds)
     sources: dict[str, tuple[str, ...]] = {}
     if inputs.budget is not None:
@@ -190,4 +211,5 @@ def assess_slo(spec: SloSpec, window: BudgetWindow, inputs: SloInputs) -> SloEvi
         firings=firings,
         problems=tuple(problems),
         source_ids=sources,
+        attribution=attribution,
     )

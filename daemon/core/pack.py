@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
+from daemon.core.attribution import Attribution
 from daemon.core.durations import format_duration
 from daemon.core.evidence import Problem, SloEvidence
+from daemon.core.reliability import Reliability, Trend, WindowStats
 from daemon.core.slo import LatencySli, RatioSli
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 PackStatus = Literal["NO_DECISION_FRAMED", "DRAFT", "MISSING_SLO"]
 
@@ -20,7 +23,8 @@ class Source:
     """One query as sent: its text, backend and evaluation time (or range and step)."""
 
     id: str
-    kind: Literal["instant", "range"]
+    kind: Literal["instant", "range", "pagerduty"]
+    # PromQL text, or for PagerDuty the endpoint ("GET /incidents")
     query: str
     backend: str
     time: datetime | None = None
@@ -28,6 +32,8 @@ class Source:
     end: datetime | None = None
     step_seconds: int | None = None
     round_trips: int = 1
+    params: tuple[tuple[str, str], ...] = ()
+    status: int | None = None
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,10 @@ class Pack:
     config_sha256: str
     generator: str
     problems: tuple[Problem, ...] = ()
+    reliability: Reliability | None = None
+    top_incidents: int = 5
+    # root cause / notes per incident id, as configured; never invented
+    notes: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def measured(self) -> bool:
@@ -83,7 +93,7 @@ def _problem(p: Problem) -> dict[str, Any]:
     return {"code": p.code, "severity": p.severity, "message": p.message, "source_id": p.source_id}
 
 
-def _slo(e: SloEvidence) -> dict[str, Any]:
+def _slo(e: SloEvidence, top: int, notes: Mapping[str, str]) -> dict[str, Any]:
     b = e.budget
     return {
         "name": e.spec.name,
@@ -137,14 +147,79 @@ def _slo(e: SloEvidence) -> dict[str, Any]:
             }
             for f in e.firings
         ],
+        "top_incidents": _top_incidents(e.attribution, top, notes),
+        "unattributed": None
+        if e.attribution is None
+        else {
+            "bad_events": e.attribution.unattributed_bad_events,
+            "consumed_fraction": e.attribution.unattributed_fraction,
+            "consumed_minutes": e.attribution.unattributed_minutes,
+        },
         "problems": [_problem(p) for p in e.problems],
         "source_ids": {k: list(v) for k, v in e.source_ids.items()},
     }
 
 
+def _top_incidents(
+    attribution: Attribution | None, top: int, notes: Mapping[str, str]
+) -> list[dict[str, Any]] | None:
+    if attribution is None:
+        return None
+    return [
+        {
+            "id": c.incident.id,
+            "number": c.incident.number,
+            "title": c.incident.title,
+            "url": c.incident.url,
+            "start": rfc3339(c.incident.created_at),
+            "end": rfc3339(c.incident.resolved_at),
+            "status": c.incident.status,
+            "note": notes.get(c.incident.id),
+            "bad_events": c.bad_events,
+            "budget_consumed_minutes": c.consumed_minutes,
+            "budget_consumed_fraction": c.consumed_fraction,
+        }
+        for c in attribution.incidents[:top]
+    ]
+
+
+def _stats(s: WindowStats) -> dict[str, Any]:
+    return {
+        "start": rfc3339(s.start),
+        "end": rfc3339(s.end),
+        "incidents": s.incidents,
+        "open": s.open,
+        "mttr_minutes": s.mttr_minutes,
+        "mtbf_hours": s.mtbf_hours,
+    }
+
+
+def _trend(t: Trend) -> dict[str, Any]:
+    return {"direction": t.direction, "strength": t.strength or None, "change": t.change}
+
+
+def _reliability(r: Reliability | None) -> dict[str, Any] | None:
+    if r is None:
+        return None
+    return {
+        "window": format_duration(r.window_seconds),
+        "current": _stats(r.current),
+        "trailing": _stats(r.trailing),
+        "trend": {"mttr": _trend(r.mttr), "mtbf": _trend(r.mtbf), "reading": r.reading},
+    }
+
+
 def _source(s: Source) -> dict[str, Any]:
     out: dict[str, Any] = {"id": s.id, "kind": s.kind, "query": s.query, "backend": s.backend}
-    if s.kind == "instant":
+    if s.kind == "pagerduty":
+        params: dict[str, Any] = {}
+        for key, value in s.params:
+            if key.endswith("[]"):  # PagerDuty's repeated filters (service_ids[], statuses[])
+                params.setdefault(key, []).append(value)
+            else:
+                params[key] = value
+        out.update(time=rfc3339(s.time), params=params, status=s.status)
+    elif s.kind == "instant":
         out["time"] = rfc3339(s.time)
     else:
         out.update(
@@ -168,7 +243,8 @@ def pack_to_json(pack: Pack) -> dict[str, Any]:
             "question": pack.decision.question,
             "deadline": pack.decision.deadline.isoformat() if pack.decision.deadline else None,
         },
-        "slos": [_slo(e) for e in pack.slos],
+        "reliability": _reliability(pack.reliability),
+        "slos": [_slo(e, pack.top_incidents, pack.notes) for e in pack.slos],
         "sources": [_source(s) for s in pack.sources],
         "problems": [_problem(p) for p in pack.problems],
     }
