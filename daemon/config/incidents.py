@@ -43,15 +43,14 @@ def read_pagerduty(r: Reader, value: object, path: str) -> PagerDutyConfig | Non
     notes = f.optional("notes", lambda v, p: _notes(r, v, p))
     if token is None:
         return None
+    defaults_wait = defaults.max_retry_wait_seconds
     notes_source, notes_field = notes if notes is not None else (defaults.notes, None)
     return PagerDutyConfig(
         token=token.value,
         url=url if url is not None else defaults.url,
         timeout_seconds=timeout if timeout is not None else defaults.timeout_seconds,
         retries=retries if retries is not None else defaults.retries,
-        max_retry_wait_seconds=max_wait
-        if max_wait is not None
-        else defaults.max_retry_wait_seconds,
+        max_retry_wait_seconds=max_wait if max_wait is not None else defaults_wait,
         notes=notes_source,
         notes_field=notes_field,
     )

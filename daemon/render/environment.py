@@ -43,6 +43,18 @@ def num(value: float | None, digits: int = 1) -> str:
     return "n/a" if value is None else f"{value:,.{digits}f}"
 
 
+def minutes(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value / 60:.1f} h" if value >= 120 else f"{value:.0f} min"
+
+
+def hours(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value / 24:.1f} days" if value >= 48 else f"{value:.1f} h"
+
+
 def when(value: str | None) -> str:
     if value is None:
         return "—"
@@ -59,5 +71,14 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(md=md_escape, code=code, code_cell=code_cell, pct=pct, num=num, when=when)
+    env.filters.update(
+        md=md_escape,
+        code=code,
+        code_cell=code_cell,
+        pct=pct,
+        num=num,
+        when=when,
+        minutes=minutes,
+        hours=hours,
+    )
     return env

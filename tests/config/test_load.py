@@ -13,7 +13,9 @@ import yaml
 
 from daemon.config import (
     Config,
+    PagerDutyConfig,
     PrometheusConfig,
+    ReliabilityConfig,
     ServiceConfig,
     SlackConfig,
     Stakeholder,
@@ -119,7 +121,8 @@ def assert_issue(issue: ConfigIssue, path: str, fragment: str) -> None:
 
 def test_example_loads_to_the_expected_typed_values() -> None:
     source = CONFIG_DIR / "example.yaml"
-    config = load_config(source, environ={"PROMETHEUS_TOKEN": "dummy-token"})
+    environ = {"PROMETHEUS_TOKEN": "dummy-token", "PAGERDUTY_TOKEN": "dummy-pd-token"}
+    config = load_config(source, environ=environ)
 
     expected = Config(
         prometheus=PrometheusConfig(
@@ -157,15 +160,30 @@ def test_example_loads_to_the_expected_typed_values() -> None:
                         description="Checkout requests served within 250 ms.",
                     ),
                 ),
+                pagerduty_service_ids=("P123ABC", "PXYZ789"),
+                reliability_window_days=30,
             ),
         ),
         store=StoreConfig("sqlite:///slo-prep.db"),
         slack=SlackConfig("off"),
+        pagerduty=PagerDutyConfig(
+            token="dummy-pd-token",
+            url="https://api.pagerduty.com",
+            timeout_seconds=30,
+            retries=3,
+            max_retry_wait_seconds=60,
+            notes="title",
+            notes_field=None,
+        ),
+        reliability=ReliabilityConfig(stable_percent=10, sharp_percent=50, top_incidents=5),
         source=str(source),
         sha256=hashlib.sha256(source.read_bytes()).hexdigest(),
     )
     assert config == expected
     assert isinstance(config.services[0].slos[0].objective_percent, float)
+    assert config.pagerduty is not None
+    assert isinstance(config.pagerduty.max_retry_wait_seconds, float)
+    assert isinstance(config.reliability.sharp_percent, float)
 
 
 def dummy(name: str) -> str:
@@ -193,7 +211,13 @@ def test_defaults_apply_when_optional_keys_are_left_out(tmp_path: Path) -> None:
     assert config.prometheus == PrometheusConfig(url="http://127.0.0.1:9090")
     assert config.store == StoreConfig()
     assert config.slack == SlackConfig(mode="off")
+    assert config.pagerduty is None
+    assert config.reliability == ReliabilityConfig(
+        stable_percent=10.0, sharp_percent=50.0, top_incidents=5
+    )
     assert config.services[0].stakeholders == ()
+    assert config.services[0].pagerduty_service_ids == ()
+    assert config.services[0].reliability_window_days is None
     assert config.services[0].slos[0].description is None
     assert config.services[0].slos[0].min_events is None
     sli = config.services[0].slos[1].sli
@@ -791,6 +815,331 @@ def test_headers_are_checked(tmp_path: Path) -> None:
         ("prometheus.headers.Bad Name", "is not a valid HTTP header name"),
         ("prometheus.headers.Authorization", "conflicts with bearer_token: give only one"),
     ]
+
+
+# --- pagerduty and reliability -----------------------------------------------------------
+
+
+def with_incidents() -> dict[str, Any]:
+    """``base()`` with every incident key given, so each can be put or dropped by path."""
+    data = base()
+    data["pagerduty"] = {
+        "url": "https://api.eu.pagerduty.com",
+        "token": "t",
+        "timeout_seconds": 10,
+        "retries": 1,
+        "max_retry_wait_seconds": 5,
+        "notes": "latest_note",
+    }
+    data["reliability"] = {"stable_percent": 5, "sharp_percent": 40, "top_incidents": 3}
+    data["services"][0]["pagerduty_service_ids"] = ["P123ABC", "PXYZ789"]
+    data["services"][0]["reliability_window"] = "90d"
+    return data
+
+
+def test_all_incident_options_are_read(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, with_incidents()), environ={})
+    assert config.pagerduty == PagerDutyConfig(
+        token="t",
+        url="https://api.eu.pagerduty.com",
+        timeout_seconds=10.0,
+        retries=1,
+        max_retry_wait_seconds=5.0,
+        notes="latest_note",
+    )
+    assert config.reliability == ReliabilityConfig(
+        stable_percent=5.0, sharp_percent=40.0, top_incidents=3
+    )
+    assert config.services[0].pagerduty_service_ids == ("P123ABC", "PXYZ789")
+    assert config.services[0].reliability_window_days == 90
+
+
+def test_pagerduty_and_reliability_defaults(tmp_path: Path) -> None:
+    data = base()
+    data["pagerduty"] = {"token": "t"}
+    data["reliability"] = {}
+    data["services"][0]["pagerduty_service_ids"] = []
+    config = load_config(write(tmp_path, data), environ={})
+    assert config.pagerduty == PagerDutyConfig(
+        token="t",
+        url="https://api.pagerduty.com",
+        timeout_seconds=30.0,
+        retries=3,
+        max_retry_wait_seconds=60.0,
+        notes="title",
+        notes_field=None,
+    )
+    assert config.reliability == ReliabilityConfig()
+    assert config.services[0].pagerduty_service_ids == ()
+    assert config.services[0].reliability_window_days is None
+
+
+@pytest.mark.parametrize(
+    ("text", "notes", "field"),
+    [
+        ("title", "title", None),
+        ("latest_note", "latest_note", None),
+        ("custom_field:root_cause", "custom_field", "root_cause"),
+        ("custom_field:rc2", "custom_field", "rc2"),
+    ],
+)
+def test_pagerduty_notes_sources(tmp_path: Path, text: str, notes: str, field: str | None) -> None:
+    data = put(with_incidents(), "pagerduty.notes", text)
+    pagerduty = load_config(write(tmp_path, data), environ={}).pagerduty
+    assert pagerduty is not None
+    assert (pagerduty.notes, pagerduty.notes_field) == (notes, field)
+
+
+@pytest.mark.parametrize(("text", "days"), [("1d", 1), ("30d", 30), ("366d", 366)])
+def test_reliability_windows(tmp_path: Path, text: str, days: int) -> None:
+    data = put(with_incidents(), "services[0].reliability_window", text)
+    assert load_config(write(tmp_path, data), environ={}).services[0].reliability_window_days == (
+        days
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "fragment"),
+    [
+        ("pagerduty", "https://api.pagerduty.com", "must be a mapping (got string"),
+        ("pagerduty.url", "ftp://api.pagerduty.com", "must be an http:// or https:// URL with"),
+        ("pagerduty.url", "api.pagerduty.com", "; add the scheme, as in http://api.pagerduty"),
+        ("pagerduty.url", "https://", "must be an http:// or https:// URL with a host"),
+        ("pagerduty.token", "", "must not be empty"),
+        ("pagerduty.token", "   ", "must not be empty"),
+        ("pagerduty.token", ["t"], "must be a string (got a list)"),
+        ("pagerduty.timeout_seconds", 0, "must be greater than 0 (got 0)"),
+        ("pagerduty.timeout_seconds", "30s", "must be a number (got string '30s')"),
+        ("pagerduty.retries", 11, "must be 0 to 10 (got 11)"),
+        ("pagerduty.retries", -1, "must be 0 to 10 (got -1)"),
+        ("pagerduty.retries", 2.5, "must be an integer (got number 2.5)"),
+        ("pagerduty.max_retry_wait_seconds", 0, "must be greater than 0 (got 0)"),
+        ("pagerduty.max_retry_wait_seconds", True, "must be a number (got boolean true)"),
+        (
+            "pagerduty.notes",
+            "custom_field:",
+            "needs the field's name after custom_field:, as in custom_field:root_cause",
+        ),
+        (
+            "pagerduty.notes",
+            "custom_field:Bad-Name",
+            "custom field name must match ^[a-z0-9_]+$ (lowercase letters, digits or '_'; "
+            "got 'custom_field:Bad-Name')",
+        ),
+        (
+            "pagerduty.notes",
+            "bogus",
+            "must be title, latest_note or custom_field:<name> (got 'bogus')",
+        ),
+        ("pagerduty.notes", "Title", "(got 'Title')"),
+        ("pagerduty.notes", 1, "must be a string (got integer 1)"),
+        ("reliability", [10, 50], "must be a mapping (got a list)"),
+        ("reliability.stable_percent", 0, "must be greater than 0 (got 0)"),
+        ("reliability.stable_percent", "10%", "must be a number (got string '10%')"),
+        ("reliability.sharp_percent", -5, "must be greater than 0 (got -5)"),
+        ("reliability.top_incidents", 0, "must be 1 to 50 (got 0)"),
+        ("reliability.top_incidents", 51, "must be 1 to 50 (got 51)"),
+        ("reliability.top_incidents", 2.0, "must be an integer (got number 2.0)"),
+        ("services[0].pagerduty_service_ids", "P123ABC", "must be a list (got string 'P123ABC')"),
+        (
+            "services[0].pagerduty_service_ids[1]",
+            "p123abc",
+            "must match ^[A-Z0-9]{2,20}$ (a PagerDuty service id: 2 to 20 uppercase letters "
+            "or digits; got 'p123abc')",
+        ),
+        ("services[0].pagerduty_service_ids[1]", "P", "must match ^[A-Z0-9]{2,20}$"),
+        ("services[0].pagerduty_service_ids[1]", "P" * 21, "must match ^[A-Z0-9]{2,20}$"),
+        ("services[0].pagerduty_service_ids[1]", "P-1", "must match ^[A-Z0-9]{2,20}$"),
+        ("services[0].pagerduty_service_ids[1]", "", "must not be empty"),
+        ("services[0].pagerduty_service_ids[1]", 1234, "must be a string (got integer 1234)"),
+        (
+            "services[0].reliability_window",
+            "30x",
+            "must be a number of days from 1d to 366d, like 30d (got '30x')",
+        ),
+        ("services[0].reliability_window", "0d", "(got '0d')"),
+        ("services[0].reliability_window", "367d", "from 1d to 366d, like 30d (got '367d')"),
+        ("services[0].reliability_window", "-1d", "(got '-1d')"),
+        ("services[0].reliability_window", "month", "; calendar windows are for SLOs only"),
+        ("services[0].reliability_window", 30, "like 30d (got integer 30)"),
+    ],
+)
+def test_wrong_incident_values_are_reported_at_their_path(
+    tmp_path: Path, path: str, value: object, fragment: str
+) -> None:
+    assert_issue(single_issue(tmp_path, put(with_incidents(), path, value)), path, fragment)
+
+
+def test_the_pagerduty_token_is_required(tmp_path: Path) -> None:
+    issue = single_issue(tmp_path, drop(with_incidents(), "pagerduty.token"))
+    assert_issue(issue, "pagerduty.token", "missing required key")
+
+
+def test_unknown_incident_keys(tmp_path: Path) -> None:
+    data = with_incidents()
+    data["pagerduty"]["api_key"] = "t"
+    data["reliability"]["stable"] = 5
+    data["services"][0]["pagerduty_ids"] = ["P123ABC"]
+    issues = issues_of(tmp_path, data)
+    assert [issue.path for issue in issues] == [
+        "pagerduty.api_key",
+        "reliability.stable",
+        "services[0].pagerduty_ids",
+    ]
+    assert "unknown key (expected one of: url, token, timeout_seconds" in issues[0].message
+    assert "did you mean 'stable_percent'?" in issues[1].message
+    assert "did you mean 'pagerduty_service_ids'?" in issues[2].message
+
+
+@pytest.mark.parametrize(
+    ("reliability", "fragment"),
+    [
+        ({"stable_percent": 50, "sharp_percent": 50}, "stable_percent 50 (got 50)"),
+        ({"stable_percent": 60, "sharp_percent": 40.5}, "stable_percent 60 (got 40.5)"),
+        ({"sharp_percent": 10}, "must be greater than stable_percent 10 (got 10)"),
+        ({"sharp_percent": 5}, "must be greater than stable_percent 10 (got 5)"),
+        (
+            {"stable_percent": 50},
+            "must be given, greater than stable_percent 50 (the default 50 is not)",
+        ),
+    ],
+)
+def test_sharp_percent_must_exceed_stable_percent(
+    tmp_path: Path, reliability: dict[str, Any], fragment: str
+) -> None:
+    data = base()
+    data["reliability"] = reliability
+    assert_issue(single_issue(tmp_path, data), "reliability.sharp_percent", fragment)
+
+
+def test_a_wrong_stable_percent_is_not_also_compared(tmp_path: Path) -> None:
+    data = put(with_incidents(), "reliability.stable_percent", "lots")
+    assert_issue(single_issue(tmp_path, data), "reliability.stable_percent", "must be a number")
+
+
+def test_duplicate_pagerduty_service_ids_are_reported_at_the_second(tmp_path: Path) -> None:
+    data = put(with_incidents(), "services[0].pagerduty_service_ids", ["PA1", "PB2", "PA1"])
+    issue = single_issue(tmp_path, data)
+    assert_issue(
+        issue,
+        "services[0].pagerduty_service_ids[2]",
+        "duplicate PagerDuty service id 'PA1' (first at services[0].pagerduty_service_ids[0])",
+    )
+
+
+def test_two_services_may_share_a_pagerduty_service(tmp_path: Path) -> None:
+    data = with_incidents()
+    data["services"].append({"name": "search", "pagerduty_service_ids": ["P123ABC"]})
+    config = load_config(write(tmp_path, data), environ={})
+    assert config.services[1].pagerduty_service_ids == ("P123ABC",)
+
+
+def test_pagerduty_service_ids_need_the_pagerduty_section(tmp_path: Path) -> None:
+    data = drop(with_incidents(), "pagerduty")
+    data["services"].append({"name": "search", "pagerduty_service_ids": []})
+    data["services"].append({"name": "cart", "pagerduty_service_ids": ["PCART1"]})
+    issues = issues_of(tmp_path, data)
+    assert [(i.path, i.message) for i in issues] == [
+        (
+            "services[0].pagerduty_service_ids",
+            "needs the top-level pagerduty section (url, token)",
+        ),
+        ("services[2].pagerduty_service_ids", "needs the top-level pagerduty section (url, token)"),
+    ]
+
+
+def test_an_empty_pagerduty_key_counts_as_no_section(tmp_path: Path) -> None:
+    content = yaml.safe_dump(drop(with_incidents(), "pagerduty"), sort_keys=False)
+    issue = single_issue(tmp_path, content + "pagerduty:\n")
+    assert_issue(issue, "services[0].pagerduty_service_ids", "needs the top-level pagerduty")
+
+
+def test_a_broken_pagerduty_section_is_reported_once(tmp_path: Path) -> None:
+    # the section is there, only wrong: the services are not told it is missing
+    data = drop(with_incidents(), "pagerduty.token")
+    issue = single_issue(tmp_path, data)
+    assert_issue(issue, "pagerduty.token", "missing required key")
+
+
+def test_the_pagerduty_token_is_filled_from_environ(tmp_path: Path) -> None:
+    data = put(with_incidents(), "pagerduty.token", "${PAGERDUTY_TOKEN}")
+    config = load_config(write(tmp_path, data), environ={"PAGERDUTY_TOKEN": "u+abc-123"})
+    assert config.pagerduty is not None
+    assert config.pagerduty.token == "u+abc-123"
+    assert "u+abc-123" not in repr(config)
+
+
+def test_an_unset_pagerduty_token_is_reported_at_its_path(tmp_path: Path) -> None:
+    data = put(with_incidents(), "pagerduty.token", "${PAGERDUTY_TOKEN}")
+    issue = single_issue(tmp_path, data, environ={})
+    assert (issue.path, issue.message) == (
+        "pagerduty.token",
+        "environment variable PAGERDUTY_TOKEN is not set",
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        (12345678, "must be a string (got an integer); quote it to keep it as text"),
+        (1.5e10, "must be a string (got a number); quote it"),
+        (True, "must be a string (got a boolean)"),
+        ({"key": "hunter2"}, "must be a string (got a mapping)"),
+        ("hunter2\nX-Evil: 1", "must not contain line breaks"),
+    ],
+)
+def test_a_wrong_literal_token_is_not_echoed(tmp_path: Path, value: object, fragment: str) -> None:
+    issue = single_issue(tmp_path, put(with_incidents(), "pagerduty.token", value))
+    assert_issue(issue, "pagerduty.token", fragment)
+    for secret in ("hunter2", "12345678", "1.5", "15000000000"):
+        assert secret not in issue.message
+
+
+@pytest.mark.parametrize(
+    ("token", "token_issue"),
+    [
+        # a valid token: every other issue of the file is reported, none shows it
+        ("${PD_TOKEN}", None),
+        ("${PD_BLANK}", "must not be empty (got '${PD_BLANK}')"),
+        ("${PD_BROKEN}", "must not contain line breaks"),
+    ],
+)
+def test_the_value_of_a_set_pagerduty_token_never_reaches_messages(
+    tmp_path: Path, token: str, token_issue: str | None
+) -> None:
+    secrets = {
+        "PD_TOKEN": "hunter2-token",
+        "PD_BLANK": "   ",
+        "PD_BROKEN": "hunter2\r\nX-Evil: 1",
+        "PD_URL": "ftp://hunter2:hunter2@pd",
+        "PD_NOTES": "custom_field:Hunter2",
+        "PD_ID": "hunter2",
+        "PD_DAYS": "hunter2d",
+    }
+    data = put(with_incidents(), "pagerduty.token", token)
+    put(data, "pagerduty.url", "${PD_URL}")
+    put(data, "pagerduty.notes", "${PD_NOTES}")
+    put(data, "pagerduty.retries", 11)
+    put(data, "services[0].pagerduty_service_ids[1]", "${PD_ID}")
+    put(data, "services[0].reliability_window", "${PD_DAYS}")
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, data), environ=secrets)
+    issues = {issue.path: issue.message for issue in caught.value.issues}
+    assert list(issues) == [
+        "pagerduty.url",
+        *(["pagerduty.token"] if token_issue is not None else []),
+        "pagerduty.retries",
+        "pagerduty.notes",
+        "services[0].pagerduty_service_ids[1]",
+        "services[0].reliability_window",
+    ]
+    assert issues.get("pagerduty.token") == token_issue
+    rendered = str(caught.value)
+    assert "hunter2" not in rendered.lower()
+    assert "X-Evil" not in rendered
+    assert "'${PD_URL}'" in issues["pagerduty.url"]
+    assert "'custom_field:Hunter2'" not in issues["pagerduty.notes"]
+    assert "'${PD_NOTES}'" in issues["pagerduty.notes"]
 
 
 # --- unreadable and unparsable files -----------------------------------------------------
