@@ -8,6 +8,7 @@ pack's incident section instead of hanging a scheduled job."""
 from __future__ import annotations
 
 import math
+import ssl
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -111,13 +112,17 @@ class PagerDutyCollector:
         pages: list[list[Incident]] = []
         offset = 0
         while True:
-            body = self._get("/incidents", {**params, "offset": offset})
-            pages.append([_incident(raw) for raw in _list(body, "incidents")])
-            if not body.get("more"):
-                break
-            offset += PAGE_LIMIT
-            if offset + PAGE_LIMIT > MAX_OFFSET_PLUS_LIMIT:
-                # too many for one range: halve it; what was read is read again, in halves
+            # the first page also asks for the total, so an over-full range is split at once
+            page_params = {**params, "offset": offset, **({"total": "true"} if not offset else {})}
+            body = self._get("/incidents", page_params)
+            total = body.get("total")
+            too_many = isinstance(total, int) and total > MAX_OFFSET_PLUS_LIMIT
+            if not too_many:
+                pages.append([_incident(raw) for raw in _list(body, "incidents")])
+                if not body.get("more"):
+                    break
+                offset += PAGE_LIMIT
+            if too_many or offset + PAGE_LIMIT > MAX_OFFSET_PLUS_LIMIT:
                 middle = since + (until - since) / 2
                 yield from self._range(service_ids, since, middle)
                 yield from self._range(service_ids, middle, until)
@@ -244,8 +249,12 @@ def connect(
     timeout_seconds: float,
     retries: int,
     max_wait_seconds: float,
+    ca_file: str | None = None,
 ) -> PagerDutyCollector:
-    client = _Client(token, base_url=url.rstrip("/"))
+    verify: ssl.SSLContext | bool = True
+    if ca_file is not None:
+        verify = ssl.create_default_context(cafile=ca_file)
+    client = _Client(token, base_url=url.rstrip("/"), verify=verify)
     client.timeout = math.ceil(timeout_seconds)  # the library types it as whole seconds
     # every retry decision is the adapter's (see module docstring)
     client.retry = {}

@@ -31,6 +31,7 @@ def build_pagerduty(config: PagerDutyConfig | None) -> pagerduty.PagerDutyCollec
         timeout_seconds=config.timeout_seconds,
         retries=config.retries,
         max_wait_seconds=config.max_retry_wait_seconds,
+        ca_file=config.ca_file,
     )
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from tests.generator.prometheus_server import PrometheusServer
 from tests.generator.synthetic import build_scenario
+from tests.support.tls import Tls, self_signed
 
 
 @pytest.fixture(scope="session")
@@ -28,3 +29,9 @@ def prometheus() -> Iterator[PrometheusServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def tls(tmp_path_factory: pytest.TempPathFactory) -> Tls:
+    """A self-signed certificate for loopback fakes that must speak HTTPS."""
+    return self_signed(tmp_path_factory.mktemp("tls"))

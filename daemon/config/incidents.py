@@ -3,6 +3,7 @@ service's ``pagerduty_service_ids`` and ``reliability_window``."""
 
 from __future__ import annotations
 
+import os
 import re
 
 from daemon.config.model import PagerDutyConfig, ReliabilityConfig
@@ -17,6 +18,7 @@ _PAGERDUTY_KEYS = (
     "retries",
     "max_retry_wait_seconds",
     "notes",
+    "ca_file",
 )
 _RELIABILITY_KEYS = ("stable_percent", "sharp_percent", "top_incidents")
 _PAGERDUTY_DEFAULTS = PagerDutyConfig(token="")
@@ -35,7 +37,8 @@ def read_pagerduty(r: Reader, value: object, path: str) -> PagerDutyConfig | Non
     if f is None:
         return None
     defaults = _PAGERDUTY_DEFAULTS
-    url = f.optional("url", r.http_url)
+    url = f.optional("url", lambda v, p: _https_url(r, v, p))
+    ca_file = f.optional("ca_file", lambda v, p: _ca_file(r, v, p))
     token = f.required("token", r.secret)
     timeout = f.optional("timeout_seconds", r.positive)
     retries = f.optional("retries", lambda v, p: r.integer(v, p, minimum=0, maximum=10))
@@ -53,7 +56,27 @@ def read_pagerduty(r: Reader, value: object, path: str) -> PagerDutyConfig | Non
         max_retry_wait_seconds=max_wait if max_wait is not None else defaults_wait,
         notes=notes_source,
         notes_field=notes_field,
+        ca_file=ca_file,
     )
+
+
+def _https_url(r: Reader, value: object, path: str) -> str | None:
+    # PagerDuty's client refuses anything else, and a token must not travel in clear text
+    url = r.http_url(value, path)
+    if url is not None and not url.startswith("https://"):
+        r.add(path, "must be an https:// URL (PagerDuty's API is served over TLS only)")
+        return None
+    return url
+
+
+def _ca_file(r: Reader, value: object, path: str) -> str | None:
+    text = r.text(value, path)
+    if text is None:
+        return None
+    if not os.path.isfile(text.value):
+        r.add(path, f"no such file: {quote(text.shown)}")
+        return None
+    return text.value
 
 
 def _notes(r: Reader, value: object, path: str) -> tuple[str, str | None] | None:

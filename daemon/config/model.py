@@ -36,6 +36,8 @@ class PagerDutyConfig:
     notes: str = "title"  # "title" | "latest_note" | "custom_field"
     # the custom field name when notes == "custom_field"
     notes_field: str | None = None
+    # extra CA bundle for a TLS-intercepting proxy (or a test server); system CAs otherwise
+    ca_file: str | None = None
 
 
 @dataclass(frozen=True)
