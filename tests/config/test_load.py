@@ -187,8 +187,13 @@ def test_example_loads_to_the_expected_typed_values() -> None:
 
 
 def dummy(name: str) -> str:
-    # a variable holding a whole URL must still look like one to pass validation
-    return "http://dummy.invalid:9090" if name.upper().endswith("URL") else f"dummy-{name}"
+    # a variable holding a whole URL (https: PagerDuty takes nothing else) or a file must still
+    # look like one to pass validation
+    if name.upper().endswith("URL"):
+        return "https://dummy.invalid:9443"
+    if name.upper().endswith("_FILE"):
+        return __file__
+    return f"dummy-{name}"
 
 
 @pytest.mark.parametrize("path", sorted(CONFIG_DIR.glob("*.yaml")), ids=lambda path: path.name)

@@ -100,3 +100,74 @@ def test_escaping_keeps_plain_text_plain_and_blocks_inert() -> None:
     assert md_escape("# not a heading") == r"\# not a heading"
     assert md_escape("1. not a list") == r"1\. not a list"
     assert md_escape("a &amp; b\n\nnew paragraph") == r"a \&amp; b new paragraph"
+
+
+def test_incident_side_renders_with_links_and_pagerduty_sources() -> None:
+    from dataclasses import replace
+    from datetime import timedelta
+
+    from daemon.core.firings import MinuteSeries
+    from daemon.core.incidents import Incident
+    from daemon.core.reliability import assess_reliability
+
+    start = AT - timedelta(days=33)
+    minutes = 33 * 1440 + 1
+    # 1 bad per minute, and 100 more per minute during the incident below
+    outage = range(minutes - 600, minutes - 540)
+    series = MinuteSeries(
+        first=start,
+        bad=[1.0 + (100.0 if i in outage else 0.0) for i in range(minutes)],
+        total=[1000.0] * minutes,
+    )
+    created = start + timedelta(minutes=outage.start - 1)
+    hit = Incident(
+        "PABC123",
+        42,
+        "checkout <5xx> surge",
+        "https://pd.example/incidents/PABC123",
+        created,
+        created + timedelta(minutes=60),
+        "resolved",
+        "S1",
+    )
+    spec = SloSpec("availability", 99.9, parse_window("30d"), SLI)
+    window = resolve_window(spec.window, AT)
+    inputs = SloInputs(
+        budget=Measurement(bad_rate=(30 * 1440 + 6000) / (30 * 86400), total_rate=1000 / 60),
+        minutes=series,
+        incidents=(hit,),
+    )
+    evidence = assess_slo(spec, window, inputs)
+    source = Source(
+        "pd1",
+        "pagerduty",
+        "GET /incidents",
+        "https://pd.example",
+        AT,
+        params=(("service_ids[]", "S1"), ("offset", "0"), ("since", "a"), ("until", "b")),
+        status=200,
+    )
+    pack = Pack(
+        status="DRAFT",
+        service="checkout",
+        evaluated_at=AT,
+        slos=(evidence,),
+        decision=Decision(question="q?"),
+        sources=(source,),
+        config_source="c.yaml",
+        config_sha256="0" * 64,
+        generator="slo-prep test",
+        reliability=assess_reliability((hit,), AT, 30 * 86400, stable=0.1, sharp=0.5),
+        notes={"PABC123": "Root cause: pool size 0"},
+    )
+    text = render_markdown(validated(pack_to_json(replace(pack))))
+    assert "- MTTR (mean time to recover): **60 min** (vs n/a in the trailing window)" in text
+    line = next(li for li in text.splitlines() if "#42" in li)
+    assert "[#42 checkout \\<5xx\\> surge](https://pd.example/incidents/PABC123)" in line
+    # 60 minutes x 101 bad events = 6,060 over a budget of 43,200,000 x 0.001 = 43,200 events:
+    # 14.03 % of 43.2 minutes = 6.06 minutes
+    assert "— **6.1 min** (14.0 % of the budget), resolved" in line
+    assert "Root cause: pool size 0" in line
+    assert "Unattributed burn:" in text
+    row = next(li for li in text.splitlines() if li.startswith("| pd1 |"))
+    assert "`GET /incidents?offset=0`" in row and "HTTP 200" in row
