@@ -270,3 +270,35 @@ def test_without_pagerduty_the_pack_says_incidents_are_not_configured(
     assert [p["code"] for p in document["problems"]] == ["incidents_not_configured"]
     assert document["reliability"] is None
     assert document["slos"][0]["top_incidents"] is None
+
+
+def test_the_command_prints_the_incident_side(
+    prometheus: PrometheusServer,
+    pd_incidents: list[PdIncident],
+    tmp_path: Path,
+    tls: Tls,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import json
+
+    from daemon.cli import main
+
+    with fake_pagerduty(as_fake(pd_incidents), token=TOKEN, tls=tls) as fake:
+        path = _config(tmp_path, prometheus.url, fake.url, tls, [slo("a", 99.9, "30d", RATIO_SLI)])
+        code = main(["draft", "checkout", "-c", str(path), "--at", "2026-11-16T00:00:00Z",
+                     "--format", "json"])  # fmt: skip
+    assert code == 0
+    document = validated(json.loads(capsys.readouterr().out))
+    want = incident_truth.attribution_truth(
+        prometheus.scenario, pd_incidents, [CHECKOUT_SERVICE_ID], "availability", 99.9, "30d", AT
+    )
+    entry = document["slos"][0]
+    assert [i["id"] for i in entry["top_incidents"]] == [i["id"] for i in want["incidents"][:5]]
+    assert _close(
+        entry["unattributed"]["consumed_minutes"], want["unattributed"]["consumed_minutes"]
+    )
+    current = incident_truth.reliability_truth(
+        pd_incidents, [CHECKOUT_SERVICE_ID], AT, timedelta(days=30)
+    )["current"]
+    assert document["reliability"]["current"]["incidents"] == current["incidents"]
+    assert _close(document["reliability"]["current"]["mttr_minutes"], current["mttr_minutes"])
