@@ -8,6 +8,7 @@ import json
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from typing import Any
 
 from daemon import messages
 from daemon.app import build_pagerduty, build_prometheus, generator_name
@@ -15,7 +16,10 @@ from daemon.config import Config, load_config
 from daemon.core.pack import Decision, pack_to_json
 from daemon.drafting import draft_pack
 from daemon.errors import ConfigError, UsageError
+from daemon.core.rules import HORIZONS
+from daemon.render.chart import render_chart
 from daemon.render.markdown import render_markdown
+from daemon.render.slack import render_slack
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -41,7 +45,20 @@ def _parser() -> argparse.ArgumentParser:
     draft.add_argument(
         "--at", metavar="RFC3339", help="evaluation time (default: now); every query uses it"
     )
-    draft.add_argument("--format", choices=("json", "markdown"), default="markdown")
+    draft.add_argument(
+        "--horizon",
+        choices=HORIZONS,
+        help="how long the consequence lasts (scores reversibility within it)",
+    )
+    draft.add_argument(
+        "--format",
+        choices=("json", "markdown", "slack"),
+        default="markdown",
+        help="slack: the Block Kit payloads (parent message, then thread replies) as JSON",
+    )
+    draft.add_argument(
+        "--chart", metavar="FILE", help="also write the budget burn-down chart (PNG) here"
+    )
     return parser
 
 
@@ -75,7 +92,9 @@ def _validate(config: Config) -> int:
 
 def _draft(args: argparse.Namespace, config: Config) -> int:
     at = parse_at(args.at, datetime.now(UTC))
-    decision = Decision(question=args.question, deadline=parse_deadline(args.deadline))
+    decision = Decision(
+        question=args.question, deadline=parse_deadline(args.deadline), horizon=args.horizon
+    )
     pack = draft_pack(
         config,
         args.service,
@@ -88,8 +107,12 @@ def _draft(args: argparse.Namespace, config: Config) -> int:
     document = pack_to_json(pack)
     if args.format == "json":
         print(json.dumps(document, indent=2))
+    elif args.format == "slack":
+        print(json.dumps(render_slack(document), indent=2))
     else:
         print(render_markdown(document), end="")
+    if args.chart:
+        _write_chart(document, args.chart)
     if pack.status == "MISSING_SLO":
         print(f"MISSING_SLO: {pack.problems[0].message}", file=sys.stderr)
         return EXIT_MISSING_SLO
@@ -97,6 +120,20 @@ def _draft(args: argparse.Namespace, config: Config) -> int:
         print(messages.NOTHING_DRAFTED.format(service=args.service), file=sys.stderr)
         return EXIT_NOTHING_MEASURED
     return EXIT_OK
+
+
+def _write_chart(document: dict[str, Any], path: str) -> None:
+    """The focus SLO's chart (the first SLO's when no decision is framed)."""
+    slos = document["slos"]
+    if not slos:
+        return
+    focus = document["decision"]["focus_slo"]
+    slo = next((s for s in slos if s["name"] == focus), slos[0])
+    try:
+        with open(path, "wb") as out:
+            out.write(render_chart(slo))
+    except OSError as exc:
+        raise UsageError(messages.CHART_UNWRITABLE.format(path=path, reason=exc.strerror)) from exc
 
 
 def main(argv: Sequence[str] | None = None) -> int:

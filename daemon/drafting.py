@@ -23,9 +23,13 @@ from daemon.core.promql import (
     minute_templates,
     sli_templates,
 )
+from daemon.core.decide import DecisionHalf, decide
 from daemon.core.reliability import Reliability, assess_reliability
 from daemon.core.slo import LatencySli, SloSpec
-from daemon.core.windows import BudgetWindow, resolve_window
+from daemon.core.windows import BudgetWindow, earlier_windows, resolve_window
+
+# whole windows before the current one, measured for the "chronic misses" rule
+EARLIER_WINDOWS = 2
 from daemon.errors import CollectorError, TransientCollectorError
 
 
@@ -119,8 +123,13 @@ class _Failed(Exception):
         self.problem = Problem(error.code, "error", str(error), source_id)
 
 
-def _measure(run: QueryRun, templates: SliTemplates, seconds: float, at: datetime) -> Measurement:
-    bad_query, total_query = templates.at_window(seconds)
+def _measure(
+    run: QueryRun, templates: SliTemplates, seconds: float, at: datetime, offset: float = 0
+) -> Measurement:
+    try:
+        bad_query, total_query = templates.at_window(seconds, offset)
+    except ValueError:
+        return Measurement(failure=Problem.of("earlier_unmeasurable", "warning"))
     ids: list[str] = []
     try:
         bad, bad_id = run.scalar(bad_query, at)
@@ -204,8 +213,18 @@ def _gather(run: QueryRun, spec: SloSpec, window: BudgetWindow) -> SloInputs:
     if window.elapsed_seconds >= STEP_SECONDS:
         budget = _measure(run, templates, window.elapsed_seconds, at)
     burns = {seconds: _measure(run, templates, seconds, at) for seconds in BURN_WINDOWS}
+    earlier = tuple(
+        (w, _measure(run, templates, w.length_seconds, at, (at - w.end).total_seconds()))
+        for w in earlier_windows(spec.window, window, EARLIER_WINDOWS)
+    )
     minutes, minute_ids = _minutes(run, templates, window)
-    return SloInputs(budget=budget, burns=burns, minutes=minutes, minute_source_ids=minute_ids)
+    return SloInputs(
+        budget=budget,
+        burns=burns,
+        minutes=minutes,
+        minute_source_ids=minute_ids,
+        earlier=earlier,
+    )
 
 
 @dataclass
@@ -307,6 +326,11 @@ def draft_pack(
     problems: tuple[Problem, ...] = ()
     reliability: Reliability | None = None
     notes: dict[str, str] = {}
+    half = DecisionHalf()
+    rules = config.rules_for(service) if service is not None else config.decision
+    if service is not None:
+        stakeholders = tuple((s.role, s.name) for s in service.stakeholders)
+        decision = replace(decision, stakeholders=stakeholders)
     if service is None or not service.slos:
         status = "MISSING_SLO"
         text = (
@@ -342,6 +366,17 @@ def draft_pack(
         problems = () if incidents.problem is None else (incidents.problem,)
         notes = incidents.notes
         sources = (*run.sources, *incidents.sources)
+        if status == "DRAFT":
+            half = decide(
+                slos,
+                reliability,
+                notes,
+                rules,
+                at,
+                decision.deadline,
+                decision.stakeholders,
+                config.reliability.top_incidents,
+            )
     return Pack(
         status=status,
         service=service_name,
@@ -356,4 +391,8 @@ def draft_pack(
         reliability=reliability,
         top_incidents=config.reliability.top_incidents,
         notes=notes,
+        focus_slo=half.focus_slo,
+        options=half.options,
+        recommendation=half.recommendation,
+        rules=rules,
     )

@@ -59,3 +59,11 @@ class PermanentCollectorError(CollectorError):
     """Retrying will not help: the query or the data it selects is wrong."""
 
     code = "query_error"
+
+
+class PackInvariantError(SloPrepError):
+    """A pack that breaks an invariant is a bug: it is never emitted."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("pack refused: " + "; ".join(problems))

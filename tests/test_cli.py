@@ -142,14 +142,23 @@ def test_question_and_deadline_are_kept_verbatim(
     path = write_config(tmp_path, prometheus.url, {"checkout": [slo("a", 99.9, "30d", RATIO_SLI)]})
     question = "Ship <Feature X> by *Friday*? <!channel>"
     args = ["draft", "checkout", "-c", str(path), "--at", AT_TEXT, "--format", "json"]
-    assert main([*args, "--question", question, "--deadline", "2026-11-29"]) == 0
+    framed = [*args, "--question", question, "--deadline", "2026-11-29", "--horizon", "quarter"]
+    assert main(framed) == 0
     document = validated(json.loads(capsys.readouterr().out))
     assert document["status"] == "DRAFT"
-    assert document["decision"] == {"question": question, "deadline": "2026-11-29"}
+    assert document["decision"] == {
+        "question": question,
+        "deadline": "2026-11-29",
+        "horizon": "quarter",
+        "stakeholders": [],
+        "focus_slo": "a",
+    }
+    assert 3 <= len(document["options"]) <= 5 and document["recommendation"] is not None
     assert main(args) == 0
     document = validated(json.loads(capsys.readouterr().out))
     assert document["status"] == "NO_DECISION_FRAMED"
-    assert document["decision"] == {"question": None, "deadline": None}
+    assert document["decision"]["question"] is None and document["decision"]["deadline"] is None
+    assert document["options"] == [] and document["recommendation"] is None
 
 
 def test_installed_command_prints_markdown(prometheus: PrometheusServer, tmp_path: Path) -> None:

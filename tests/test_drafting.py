@@ -195,9 +195,9 @@ def test_round_trips_grow_only_with_range_chunks(
         path = write_config(tmp_path, proxy.url, {"checkout": [slo("a", 99.9, window, RATIO_SLI)]})
         document = _draft(path, "checkout", AT)
     chunks = -(-_points(start, AT) // 11_000)
-    # budget (bad, total) + 7 burn windows x (bad, total) instant queries, then the bad and
-    # total per-minute series, each in `chunks` range requests
-    assert proxy.paths["/api/v1/query"] == 2 + 7 * 2
+    # budget (bad, total) + 7 burn windows x (bad, total) + 2 earlier windows x (bad, total)
+    # instant queries, then the bad and total per-minute series, each in `chunks` requests
+    assert proxy.paths["/api/v1/query"] == 2 + 7 * 2 + 2 * 2
     assert proxy.paths["/api/v1/query_range"] == 2 * chunks
     assert sum(s.get("round_trips", 1) for s in document["sources"]) == proxy.total
 
@@ -257,8 +257,9 @@ def test_slos_sharing_an_sli_share_their_queries(
     with counting_proxy(prometheus.url) as proxy:
         path = write_config(tmp_path, proxy.url, {"checkout": slos})
         document = _draft(path, "checkout", AT)
-    # two budgets (different ranges) but one set of 7 x 2 burn-rate queries
-    assert proxy.paths["/api/v1/query"] == 2 * 2 + 7 * 2
+    # two budgets and two pairs of earlier windows (different ranges), one set of 7 x 2
+    # burn-rate queries
+    assert proxy.paths["/api/v1/query"] == 2 * 2 + 2 * 2 * 2 + 7 * 2
     # one per-minute history, the quarter's (the widest), serves both SLOs
     quarter_chunks = -(-_points(datetime(2026, 10, 1, tzinfo=UTC), AT) // 11_000)
     assert proxy.paths["/api/v1/query_range"] == 2 * quarter_chunks
@@ -319,3 +320,15 @@ def test_alert_conditions_now_follow_the_truth(
         else "healthy"
     )
     assert packs[case]["policy_state"] == expected_state
+
+
+def test_earlier_windows_equal_the_truth(packs: dict, prometheus: PrometheusServer) -> None:
+    got = packs[("availability", 99.9, "month", AT)]["earlier_windows"]
+    october = (datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC))
+    assert [_time(got[0]["start"]), _time(got[0]["end"])] == list(october)
+    bad, total = truth.events(prometheus.scenario, "availability", *october)
+    assert _close(got[0]["error_ratio"], bad / total)
+    assert got[0]["missed"] is (bad / total > 0.001)
+    # September starts before the generated history: Prometheus extrapolates, so it is only
+    # checked for its bounds; August has no data at all and says so with a null
+    assert _time(got[1]["start"]) == datetime(2026, 9, 1, tzinfo=UTC)

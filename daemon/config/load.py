@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Literal
 
+from daemon.config.decision import Layer, apply_decision, check_lower_objective, read_decision
 from daemon.config.incidents import (
     read_days,
     read_pagerduty,
@@ -28,11 +29,28 @@ from daemon.config.paths import child, item
 from daemon.config.reader import Reader, describe, quote
 from daemon.config.slos import read_name, read_slos
 from daemon.config.yaml_source import read_yaml
+from daemon.core.rules import DecisionRules
 from daemon.errors import ConfigError
 
-_TOP_KEYS = ("apiVersion", "prometheus", "store", "slack", "pagerduty", "reliability", "services")
+_TOP_KEYS = (
+    "apiVersion",
+    "prometheus",
+    "store",
+    "slack",
+    "pagerduty",
+    "reliability",
+    "decision",
+    "services",
+)
 _PROMETHEUS_KEYS = ("url", "timeout_seconds", "retries", "verify_tls", "bearer_token", "headers")
-_SERVICE_KEYS = ("name", "stakeholders", "slos", "pagerduty_service_ids", "reliability_window")
+_SERVICE_KEYS = (
+    "name",
+    "stakeholders",
+    "slos",
+    "pagerduty_service_ids",
+    "reliability_window",
+    "decision",
+)
 _STAKEHOLDER_KEYS = ("role", "name")
 _ROLE = re.compile(r"^[a-z][a-z0-9_-]*$")
 # RFC 9110 token characters
@@ -71,9 +89,12 @@ def _config(r: Reader, data: object) -> Config | None:
     slack = f.optional("slack", lambda v, p: _slack(r, v, p))
     pagerduty = f.optional("pagerduty", lambda v, p: read_pagerduty(r, v, p))
     reliability = f.optional("reliability", lambda v, p: read_reliability(r, v, p))
+    decision = apply_decision(
+        r, Layer(DecisionRules()), f.optional("decision", lambda v, p: read_decision(r, v, p))
+    )
     # given but wrong, the section has been reported: no service is told it is missing
     has_pagerduty = f.has("pagerduty")
-    services = f.required("services", lambda v, p: _services(r, v, p, has_pagerduty))
+    services = f.required("services", lambda v, p: _services(r, v, p, has_pagerduty, decision))
     if prometheus is None or services is None:
         return None
     return Config(
@@ -83,6 +104,7 @@ def _config(r: Reader, data: object) -> Config | None:
         slack=slack or SlackConfig(),
         pagerduty=pagerduty,
         reliability=reliability or ReliabilityConfig(),
+        decision=decision.rules,
     )
 
 
@@ -200,7 +222,7 @@ def _slack_mode(r: Reader, value: object, path: str) -> _SlackMode | None:
 
 
 def _services(
-    r: Reader, value: object, path: str, has_pagerduty: bool
+    r: Reader, value: object, path: str, has_pagerduty: bool, decision: Layer
 ) -> tuple[ServiceConfig, ...] | None:
     items = r.sequence(value, path)
     if items is None:
@@ -210,14 +232,19 @@ def _services(
         return None
     first_at: dict[str, str] = {}
     services = (
-        _service(r, raw, item(path, index), first_at, has_pagerduty)
+        _service(r, raw, item(path, index), first_at, has_pagerduty, decision)
         for index, raw in enumerate(items)
     )
     return tuple(service for service in services if service is not None)
 
 
 def _service(
-    r: Reader, value: object, path: str, first_at: dict[str, str], has_pagerduty: bool
+    r: Reader,
+    value: object,
+    path: str,
+    first_at: dict[str, str],
+    has_pagerduty: bool,
+    top: Layer,
 ) -> ServiceConfig | None:
     f = r.mapping(value, path, _SERVICE_KEYS)
     if f is None:
@@ -232,6 +259,9 @@ def _service(
         lambda v, p: read_pagerduty_service_ids(r, v, p, has_pagerduty),
     )
     reliability_window = f.optional("reliability_window", lambda v, p: read_days(r, v, p))
+    own = f.optional("decision", lambda v, p: read_decision(r, v, p))
+    decision = apply_decision(r, top, own)
+    check_lower_objective(r, decision, own, slos or (), path, name.shown if name else None)
     if name is None:
         return None
     return ServiceConfig(
@@ -240,6 +270,7 @@ def _service(
         slos=slos or (),
         pagerduty_service_ids=pagerduty_ids or (),
         reliability_window_days=reliability_window,
+        decision=decision.rules if own is not None else None,
     )
 
 

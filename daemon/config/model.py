@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from daemon.core.rules import DecisionRules
 from daemon.core.slo import SloSpec
 
 API_VERSION = "slo-prep/v1"
@@ -74,6 +75,9 @@ class ServiceConfig:
     pagerduty_service_ids: tuple[str, ...] = ()
     # the MTTR/MTBF window in days; None: the length of the service's first SLO window
     reliability_window_days: int | None = None
+    # the decision rules in effect for this service when it has a `decision` section (the
+    # top-level rules with the section's keys over them); None: the top-level rules hold
+    decision: DecisionRules | None = None
 
 
 @dataclass(frozen=True)
@@ -84,9 +88,15 @@ class Config:
     slack: SlackConfig = field(default_factory=SlackConfig)
     pagerduty: PagerDutyConfig | None = None
     reliability: ReliabilityConfig = field(default_factory=ReliabilityConfig)
+    # the top-level decision rules, defaults filled in
+    decision: DecisionRules = field(default_factory=DecisionRules)
     # where it came from, for the pack's audit trail
     source: str = ""
     sha256: str = ""
 
     def service(self, name: str) -> ServiceConfig | None:
         return next((s for s in self.services if s.name == name), None)
+
+    def rules_for(self, service: ServiceConfig) -> DecisionRules:
+        """The decision rules in effect for ``service``: its own, else the top-level ones."""
+        return service.decision or self.decision

@@ -7,7 +7,7 @@ subtracted: an incident is charged every bad event during it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -98,3 +98,8 @@ def attribute(
     outside = max(0.0, events.between(window.start, window.at) - inside)
     charged.sort(key=lambda c: (-c.consumed_minutes, c.incident.created_at))
     return Attribution(tuple(charged), outside, outside * scale, outside * scale * budget_minutes)
+
+
+def bad_event_counter(series: MinuteSeries) -> Callable[[datetime, datetime], float]:
+    """``count(a, b)``: bad events in (a, b], partial steps in proportion."""
+    return _Events(series).between

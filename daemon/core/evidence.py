@@ -6,11 +6,12 @@ never replaced by zero."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Literal
 
 from daemon import messages
-from daemon.core.attribution import Attribution, attribute
+from daemon.core.attribution import Attribution, attribute, bad_event_counter
 from daemon.core.budget import Budget, compute_budget
 from daemon.core.burn import (
     BURN_WINDOWS,
@@ -25,6 +26,8 @@ from daemon.core.firings import Firing, MinuteSeries, detect_firings
 from daemon.core.incidents import Incident
 from daemon.core.slo import SloSpec
 from daemon.core.windows import BudgetWindow
+
+BURN_DOWN_POINTS = 200
 
 Severity = Literal["error", "warning"]
 
@@ -55,6 +58,17 @@ class Measurement:
 
 
 @dataclass(frozen=True)
+class EarlierWindow:
+    """A whole window before the current one: did it meet the objective?"""
+
+    start: datetime
+    end: datetime
+    error_ratio: float | None
+    missed: bool | None
+    source_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Events:
     bad: float
     total: float
@@ -74,6 +88,9 @@ class SloEvidence:
     source_ids: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # None when incidents or the numbers they are charged against could not be had
     attribution: Attribution | None = None
+    earlier: tuple[EarlierWindow, ...] = ()
+    # consumed fraction over the window so far, for the burn-down chart
+    burn_down: tuple[tuple[datetime, float], ...] = ()
 
     @property
     def status(self) -> Literal["ok", "degraded", "unavailable"]:
@@ -94,6 +111,8 @@ class SloInputs:
     setup: Problem | None = None
     # the service's incidents (None: not configured or not fetched; the pack says which)
     incidents: tuple[Incident, ...] | None = None
+    # whole windows before this one, with what the backend answered for each
+    earlier: tuple[tuple[BudgetWindow, Measurement], ...] = ()
 
 
 def _add(problems: list[Problem], problem: Problem) -> None:
@@ -192,7 +211,11 @@ def assess_slo(spec: SloSpec, window: BudgetWindow, inputs: SloInputs) -> SloEvi
             spec.budget_ratio,
             budget.minutes,
         )
+    burn_down: tuple[tuple[datetime, float], ...] = ()
+    if budget is not None and events is not None and isinstance(inputs.minutes, MinuteSeries):
+        burn_down = _burn_down(inputs.minutes, window, events.total, spec.budget_ratio)
     conditions = evaluate_conditions(rates, window.length_seconds)
+    earlier = tuple(_earlier(spec, w, m, problems) for w, m in inputs.earlier)
     sources: dict[str, tuple[str, ...]] = {}
     if inputs.budget is not None:
         sources["budget"] = inputs.budget.source_ids
@@ -212,4 +235,32 @@ def assess_slo(spec: SloSpec, window: BudgetWindow, inputs: SloInputs) -> SloEvi
         problems=tuple(problems),
         source_ids=sources,
         attribution=attribution,
+        earlier=earlier,
+        burn_down=burn_down,
     )
+
+
+def _earlier(
+    spec: SloSpec, window: BudgetWindow, m: Measurement, problems: list[Problem]
+) -> EarlierWindow:
+    if m.failure is not None:
+        _add(problems, replace(m.failure, severity="warning"))
+    if m.failure is not None or not m.total_rate:
+        return EarlierWindow(window.start, window.end, None, None, m.source_ids)
+    ratio = (m.bad_rate or 0.0) / m.total_rate
+    return EarlierWindow(window.start, window.end, ratio, ratio > spec.budget_ratio, m.source_ids)
+
+
+def _burn_down(
+    series: MinuteSeries, window: BudgetWindow, total_events: float, budget_ratio: float
+) -> tuple[tuple[datetime, float], ...]:
+    """Consumed fraction at evenly spaced instants from the window start to ``at``, on the
+    scale of the budget: the last point is the consumed fraction."""
+    scale = window.elapsed_fraction / (total_events * budget_ratio)
+    span = window.at - window.start
+    count = bad_event_counter(series)
+    points = []
+    for n in range(BURN_DOWN_POINTS + 1):
+        t = window.start + span * n / BURN_DOWN_POINTS
+        points.append((t, count(window.start, t) * scale))
+    return tuple(points)

@@ -8,12 +8,18 @@ from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from daemon.core.attribution import Attribution
+from daemon.core.audit import build_audit
 from daemon.core.durations import format_duration
 from daemon.core.evidence import Problem, SloEvidence
+from daemon.core.options import Option, Score
+from daemon.core.posture import Recommendation
 from daemon.core.reliability import Reliability, Trend, WindowStats
+from daemon.core.invariants import violations
+from daemon.core.rules import DecisionRules
+from daemon.errors import PackInvariantError
 from daemon.core.slo import LatencySli, RatioSli
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 PackStatus = Literal["NO_DECISION_FRAMED", "DRAFT", "MISSING_SLO"]
 
@@ -40,6 +46,9 @@ class Source:
 class Decision:
     question: str | None = None
     deadline: date | None = None
+    horizon: str | None = None
+    # (role, name) of everyone at the table, from the service's config
+    stakeholders: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,10 @@ class Pack:
     top_incidents: int = 5
     # root cause / notes per incident id, as configured; never invented
     notes: Mapping[str, str] = field(default_factory=dict)
+    focus_slo: str | None = None
+    options: tuple[Option, ...] = ()
+    recommendation: Recommendation | None = None
+    rules: DecisionRules = field(default_factory=DecisionRules)
 
     @property
     def measured(self) -> bool:
@@ -147,6 +160,17 @@ def _slo(e: SloEvidence, top: int, notes: Mapping[str, str]) -> dict[str, Any]:
             }
             for f in e.firings
         ],
+        "earlier_windows": [
+            {
+                "start": rfc3339(w.start),
+                "end": rfc3339(w.end),
+                "error_ratio": w.error_ratio,
+                "missed": w.missed,
+                "source_ids": list(w.source_ids),
+            }
+            for w in e.earlier
+        ],
+        "burn_down": [{"t": rfc3339(t), "consumed_fraction": v} for t, v in e.burn_down],
         "top_incidents": _top_incidents(e.attribution, top, notes),
         "unattributed": None
         if e.attribution is None
@@ -232,6 +256,17 @@ def _source(s: Source) -> dict[str, Any]:
 
 
 def pack_to_json(pack: Pack) -> dict[str, Any]:
+    """The pack's JSON document, with its audit appendix; refuses a pack that breaks an
+    invariant (3-5 options, a distinct fallback, reasons, positions, every number audited)."""
+    document = _document(pack)
+    document["audit"] = build_audit(document, pack.rules)
+    broken = violations(document)
+    if broken:
+        raise PackInvariantError(broken)
+    return document
+
+
+def _document(pack: Pack) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
         "status": pack.status,
@@ -242,9 +277,47 @@ def pack_to_json(pack: Pack) -> dict[str, Any]:
         "decision": {
             "question": pack.decision.question,
             "deadline": pack.decision.deadline.isoformat() if pack.decision.deadline else None,
+            "horizon": pack.decision.horizon,
+            "stakeholders": [{"role": r, "name": n} for r, n in pack.decision.stakeholders],
+            "focus_slo": pack.focus_slo,
         },
         "reliability": _reliability(pack.reliability),
         "slos": [_slo(e, pack.top_incidents, pack.notes) for e in pack.slos],
+        "options": [_option(o) for o in pack.options],
+        "recommendation": _recommendation(pack.recommendation),
         "sources": [_source(s) for s in pack.sources],
         "problems": [_problem(p) for p in pack.problems],
+    }
+
+
+def _score(s: Score) -> dict[str, Any]:
+    return {"level": s.level, "reason": s.reason, "rule_id": s.rule_id}
+
+
+def _option(o: Option) -> dict[str, Any]:
+    return {
+        "id": o.id,
+        "title": o.title,
+        "impact": _score(o.impact),
+        "reversibility": _score(o.reversibility),
+        "stakeholder_cost": {role: _score(score) for role, score in o.stakeholder_cost},
+        "rule_ids": list(o.rule_ids),
+    }
+
+
+def _recommendation(r: Recommendation | None) -> dict[str, Any] | None:
+    if r is None:
+        return None
+    return {
+        "primary": r.primary,
+        "rule_id": r.rule_id,
+        "why": list(r.why),
+        "fallbacks": [{"option": o, "when": when} for o, when in r.fallbacks],
+        "alternatives": [{"option": o, "reason": why} for o, why in r.alternatives],
+        "rejected": [{"option": o, "reason": why} for o, why in r.rejected],
+        "stakeholder_positions": [
+            {"role": p.role, "name": p.name, "favours": p.favours, "position": p.position}
+            for p in r.positions
+        ],
+        "advocate": r.advocate,
     }

@@ -16,12 +16,26 @@ class SliTemplates:
     bad: str
     total: str
 
-    def at_window(self, seconds: float) -> tuple[str, str]:
-        window = format_duration(seconds)
+    def at_window(self, seconds: float, offset_seconds: float = 0) -> tuple[str, str]:
+        """Both queries over a range of ``seconds``; with an offset, the range that ended that
+        long before the evaluation time, so an earlier window is read at the pinned instant."""
         return (
-            self.bad.replace(WINDOW_PLACEHOLDER, window),
-            self.total.replace(WINDOW_PLACEHOLDER, window),
+            _fill(self.bad, seconds, offset_seconds),
+            _fill(self.total, seconds, offset_seconds),
         )
+
+
+_RANGE = f"[{WINDOW_PLACEHOLDER}]"
+
+
+def _fill(template: str, seconds: float, offset_seconds: float) -> str:
+    window = format_duration(seconds)
+    if not offset_seconds:
+        return template.replace(WINDOW_PLACEHOLDER, window)
+    shifted = template.replace(_RANGE, f"[{window}] offset {format_duration(offset_seconds)}")
+    if WINDOW_PLACEHOLDER in shifted:
+        raise ValueError("an offset needs every {{.window}} to be a plain range [{{.window}}]")
+    return shifted
 
 
 def le_lookup_query(sli: LatencySli, window_seconds: float) -> str:

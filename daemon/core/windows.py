@@ -64,3 +64,19 @@ def resolve_window(spec: WindowSpec, at: datetime) -> BudgetWindow:
     first_month = at.month if months == 1 else 3 * ((at.month - 1) // 3) + 1
     start = _month_start(at.year, first_month)
     return BudgetWindow("calendar", start, _month_start(at.year, first_month + months), at)
+
+
+def earlier_windows(spec: WindowSpec, window: BudgetWindow, count: int) -> list[BudgetWindow]:
+    """The ``count`` whole windows before this one, most recent first: the previous months or
+    quarters, or the rolling spans [start - W, start], [start - 2W, start - W], ..."""
+    out: list[BudgetWindow] = []
+    end = window.start
+    for _ in range(count):
+        if spec.kind == "rolling":
+            assert spec.days is not None
+            start = end - timedelta(days=spec.days)
+        else:
+            start = resolve_window(spec, end - timedelta(seconds=1)).start
+        out.append(BudgetWindow(window.kind, start, end, end))
+        end = start
+    return out

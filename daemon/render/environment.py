@@ -55,6 +55,12 @@ def hours(value: float | None) -> str:
     return f"{value / 24:.1f} days" if value >= 48 else f"{value:.1f} h"
 
 
+def audit_value(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return "—" if value is None else md_escape(value)
+
+
 def when(value: str | None) -> str:
     if value is None:
         return "—"
@@ -80,5 +86,6 @@ def environment() -> Environment:
         when=when,
         minutes=minutes,
         hours=hours,
+        audit_value=audit_value,
     )
     return env

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from daemon.config import (
     StoreConfig,
     load_config,
 )
+from daemon.core.rules import OPTION_IDS, DecisionRules, OptionSettings, Thresholds
 from daemon.core.slo import LatencySli, RatioSli, SloSpec, WindowSpec
 from daemon.errors import ConfigError, ConfigIssue
 
@@ -124,6 +126,14 @@ def test_example_loads_to_the_expected_typed_values() -> None:
     environ = {"PROMETHEUS_TOKEN": "dummy-token", "PAGERDUTY_TOKEN": "dummy-pd-token"}
     config = load_config(source, environ=environ)
 
+    decision = DecisionRules(
+        thresholds=Thresholds(),
+        options=OptionSettings(
+            titles=(("O1", "Ship on the original timeline and accept the burn"),),
+            extension_minutes=30,
+            exception_owner="Sam Reliability",
+        ),
+    )
     expected = Config(
         prometheus=PrometheusConfig(
             url="http://127.0.0.1:9090",
@@ -162,6 +172,10 @@ def test_example_loads_to_the_expected_typed_values() -> None:
                 ),
                 pagerduty_service_ids=("P123ABC", "PXYZ789"),
                 reliability_window_days=30,
+                decision=replace(
+                    decision,
+                    options=replace(decision.options, freeze_days=14, lower_objective=98.5),
+                ),
             ),
         ),
         store=StoreConfig("sqlite:///slo-prep.db"),
@@ -176,6 +190,7 @@ def test_example_loads_to_the_expected_typed_values() -> None:
             notes_field=None,
         ),
         reliability=ReliabilityConfig(stable_percent=10, sharp_percent=50, top_incidents=5),
+        decision=decision,
         source=str(source),
         sha256=hashlib.sha256(source.read_bytes()).hexdigest(),
     )
@@ -184,6 +199,8 @@ def test_example_loads_to_the_expected_typed_values() -> None:
     assert config.pagerduty is not None
     assert isinstance(config.pagerduty.max_retry_wait_seconds, float)
     assert isinstance(config.reliability.sharp_percent, float)
+    assert isinstance(config.decision.thresholds.burning_projection, float)
+    assert isinstance(config.decision.options.extension_minutes, float)
 
 
 def dummy(name: str) -> str:
@@ -223,6 +240,9 @@ def test_defaults_apply_when_optional_keys_are_left_out(tmp_path: Path) -> None:
     assert config.services[0].stakeholders == ()
     assert config.services[0].pagerduty_service_ids == ()
     assert config.services[0].reliability_window_days is None
+    assert config.decision == DecisionRules()
+    assert config.services[0].decision is None
+    assert config.rules_for(config.services[0]) == DecisionRules()
     assert config.services[0].slos[0].description is None
     assert config.services[0].slos[0].min_events is None
     sli = config.services[0].slos[1].sli
@@ -1208,3 +1228,383 @@ def test_a_non_utf8_file_is_a_config_error(tmp_path: Path) -> None:
     path.write_bytes(b"apiVersion: \xff\n")
     with pytest.raises(ConfigError, match="is not UTF-8 text"):
         load_config(path, environ={})
+
+
+# --- decision rules ----------------------------------------------------------------------
+
+
+def with_decision() -> dict[str, Any]:
+    """``base()`` with every top-level decision key given, so each can be put or dropped."""
+    data = base()
+    data["decision"] = {
+        "thresholds": {
+            "burning_projection": 1.5,
+            "severe_projection": 3,
+            "third_party_share": 0.4,
+            "known_cause_share": 1,
+            "chronic_misses": 3,
+        },
+        "options": {
+            "enabled": ["O3", "O1", "O2", "O6"],
+            "titles": {
+                "O3": "Freeze for a sprint",
+                "O1": "Ship Feature X on the original timeline",
+            },
+            "freeze_days": 10,
+            "extension_minutes": 45,
+            "lower_objective": 98.5,
+            "exception_owner": "Sam",
+            "third_party_keywords": ["vendor", "CDN"],
+        },
+    }
+    return data
+
+
+FULL_RULES = DecisionRules(
+    thresholds=Thresholds(
+        burning_projection=1.5,
+        severe_projection=3.0,
+        third_party_share=0.4,
+        known_cause_share=1.0,
+        chronic_misses=3,
+    ),
+    options=OptionSettings(
+        enabled=("O1", "O2", "O3", "O6"),
+        titles=(("O1", "Ship Feature X on the original timeline"), ("O3", "Freeze for a sprint")),
+        freeze_days=10,
+        extension_minutes=45.0,
+        lower_objective=98.5,
+        exception_owner="Sam",
+        third_party_keywords=("vendor", "CDN"),
+    ),
+)
+
+
+def test_all_decision_keys_are_read(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, with_decision()), environ={})
+    assert config.decision == FULL_RULES
+    assert isinstance(config.decision.thresholds.severe_projection, float)
+    assert isinstance(config.decision.options.extension_minutes, float)
+    assert config.services[0].decision is None
+    assert config.rules_for(config.services[0]) == FULL_RULES
+
+
+def test_empty_decision_sections_are_the_defaults(tmp_path: Path) -> None:
+    data = base()
+    data["decision"] = {"thresholds": {}, "options": {}}
+    data["services"][0]["decision"] = {}
+    config = load_config(write(tmp_path, data), environ={})
+    assert config.decision == DecisionRules()
+    assert config.services[0].decision == DecisionRules()
+
+
+def test_an_empty_decision_key_counts_as_no_section(tmp_path: Path) -> None:
+    content = yaml.safe_dump(base(), sort_keys=False)
+    content = content.replace("  - name: checkout\n", "  - name: checkout\n    decision:\n")
+    config = load_config(write(tmp_path, content + "decision:\n"), environ={})
+    assert config.decision == DecisionRules()
+    assert config.services[0].decision is None
+
+
+def test_a_service_decision_overrides_the_top_level_key_by_key(tmp_path: Path) -> None:
+    data = with_decision()
+    data["services"][0]["decision"] = {"options": {"freeze_days": 14}}
+    data["services"].append({"name": "search"})
+    config = load_config(write(tmp_path, data), environ={})
+    checkout, search = config.services
+    expected = replace(FULL_RULES, options=replace(FULL_RULES.options, freeze_days=14))
+    assert checkout.decision == expected
+    assert config.rules_for(checkout) == expected
+    assert search.decision is None
+    assert config.rules_for(search) == FULL_RULES
+    assert config.decision == FULL_RULES
+
+
+def test_a_service_decision_over_the_defaults(tmp_path: Path) -> None:
+    data = base()
+    data["services"][0]["decision"] = {
+        "thresholds": {"chronic_misses": 1},
+        "options": {"enabled": ["O1", "O2", "O3"], "lower_objective": 98},
+    }
+    config = load_config(write(tmp_path, data), environ={})
+    assert config.decision == DecisionRules()
+    assert config.services[0].decision == DecisionRules(
+        thresholds=Thresholds(chronic_misses=1),
+        options=OptionSettings(enabled=("O1", "O2", "O3"), lower_objective=98.0),
+    )
+
+
+def test_a_service_list_or_titles_replace_the_top_level_ones_whole(tmp_path: Path) -> None:
+    data = with_decision()
+    data["services"][0]["decision"] = {
+        "thresholds": {"severe_projection": 4},
+        "options": {"titles": {"O2": "Defer"}, "third_party_keywords": ["saas"]},
+    }
+    rules = load_config(write(tmp_path, data), environ={}).services[0].decision
+    assert rules == DecisionRules(
+        thresholds=replace(FULL_RULES.thresholds, severe_projection=4.0),
+        options=replace(
+            FULL_RULES.options, titles=(("O2", "Defer"),), third_party_keywords=("saas",)
+        ),
+    )
+
+
+def test_enabled_options_are_kept_in_the_pack_order(tmp_path: Path) -> None:
+    data = put(with_decision(), "decision.options.enabled", list(reversed(OPTION_IDS)))
+    assert load_config(write(tmp_path, data), environ={}).decision.options.enabled == OPTION_IDS
+
+
+def test_decision_texts_are_filled_from_environ(tmp_path: Path) -> None:
+    data = put(with_decision(), "decision.options.exception_owner", "${OWNER}")
+    put(data, "decision.options.titles", {"O1": "Ship ${FEATURE} now"})
+    config = load_config(write(tmp_path, data), environ={"OWNER": "Sam", "FEATURE": "X"})
+    assert config.decision.options.exception_owner == "Sam"
+    assert config.decision.options.titles == (("O1", "Ship X now"),)
+
+
+_OPTION_LIST = "O1, O2, O3, O4, O5, O6"
+_WRONG_DECISION_VALUES = [
+    ("decision", "strict", "must be a mapping (got string 'strict')"),
+    ("decision.thresholds", [1, 2], "must be a mapping (got a list)"),
+    ("decision.options", "all", "must be a mapping (got string 'all')"),
+    ("decision.thresholds.burning_projection", 0, "must be greater than 0 (got 0)"),
+    ("decision.thresholds.burning_projection", "1x", "must be a number (got string '1x')"),
+    ("decision.thresholds.severe_projection", True, "must be a number (got boolean true)"),
+    ("decision.thresholds.third_party_share", 0, "must be greater than 0 and at most 1 (got 0)"),
+    ("decision.thresholds.third_party_share", -0.5, "at most 1 (got -0.5)"),
+    (
+        "decision.thresholds.known_cause_share",
+        1.5,
+        "must be greater than 0 and at most 1 (got 1.5); a share of 1, as in 0.5 for half",
+    ),
+    ("decision.thresholds.chronic_misses", 0, "must be 1 to 12 (got 0)"),
+    ("decision.thresholds.chronic_misses", 13, "must be 1 to 12 (got 13)"),
+    ("decision.thresholds.chronic_misses", 2.5, "must be an integer (got number 2.5)"),
+    ("decision.options.enabled", "O1", "must be a list (got string 'O1')"),
+    (
+        "decision.options.enabled",
+        ["O1", "O2", "O4"],
+        "must include O1, O2 and O3 (the pack needs at least 3 options; missing O3)",
+    ),
+    ("decision.options.enabled", [], "missing O1, O2, O3)"),
+    ("decision.options.enabled[2]", "O7", f"must be one of {_OPTION_LIST} (got 'O7')"),
+    ("decision.options.enabled[2]", "o1", "(got 'o1'); did you mean 'O1'?"),
+    ("decision.options.enabled[2]", 1, "must be a string (got integer 1)"),
+    (
+        "decision.options.enabled[2]",
+        "O3",
+        "duplicate option id 'O3' (first at decision.options.enabled[0])",
+    ),
+    ("decision.options.titles", ["x"], "must be a mapping (got a list)"),
+    ("decision.options.titles.O7", "x", f"unknown option id (expected one of: {_OPTION_LIST})"),
+    ("decision.options.titles.o2", "x", "unknown option id (expected one of: O1, "),
+    ("decision.options.titles.O1", "", "must not be empty"),
+    ("decision.options.titles.O1", 5, "must be a string (got integer 5)"),
+    ("decision.options.titles.O1", "x" * 121, "must be at most 120 characters (got 121)"),
+    ("decision.options.freeze_days", 0, "must be 1 to 90 (got 0)"),
+    ("decision.options.freeze_days", 91, "must be 1 to 90 (got 91)"),
+    ("decision.options.freeze_days", "7d", "must be an integer (got string '7d')"),
+    ("decision.options.extension_minutes", 0, "must be greater than 0 (got 0)"),
+    ("decision.options.extension_minutes", "30m", "must be a number (got string '30m')"),
+    ("decision.options.lower_objective", 100, "must be between 0 and 100 (got 100)"),
+    ("decision.options.lower_objective", 0, "must be between 0 and 100 (got 0)"),
+    ("decision.options.lower_objective", "99.5%", "must be a number (got string '99.5%')"),
+    ("decision.options.exception_owner", "  ", "must not be empty"),
+    ("decision.options.exception_owner", 7, "must be a string (got integer 7)"),
+    ("decision.options.third_party_keywords", [], "must list at least one keyword"),
+    ("decision.options.third_party_keywords", "vendor", "must be a list (got string 'vendor')"),
+    ("decision.options.third_party_keywords[1]", "", "must not be empty"),
+]
+
+
+@pytest.mark.parametrize(("path", "value", "fragment"), _WRONG_DECISION_VALUES)
+def test_wrong_decision_values_are_reported_at_their_path(
+    tmp_path: Path, path: str, value: object, fragment: str
+) -> None:
+    assert_issue(single_issue(tmp_path, put(with_decision(), path, value)), path, fragment)
+
+
+@pytest.mark.parametrize(("path", "value", "fragment"), _WRONG_DECISION_VALUES)
+def test_wrong_service_decision_values_are_reported_at_their_path(
+    tmp_path: Path, path: str, value: object, fragment: str
+) -> None:
+    data = with_decision()
+    data["services"][0]["decision"] = data.pop("decision")
+    service_path = f"services[0].{path}"
+    fragment = fragment.replace("first at decision.", "first at services[0].decision.")
+    assert_issue(single_issue(tmp_path, put(data, service_path, value)), service_path, fragment)
+
+
+def test_unknown_decision_keys_get_a_suggestion(tmp_path: Path) -> None:
+    data = with_decision()
+    data["decision"]["thresholds"]["burning_projecton"] = 1
+    data["decision"]["option"] = {}
+    data["services"][0]["decision"] = {"options": {"freeze": 3}}
+    issues = issues_of(tmp_path, data)
+    assert [issue.path for issue in issues] == [
+        "decision.option",
+        "decision.thresholds.burning_projecton",
+        "services[0].decision.options.freeze",
+    ]
+    assert issues[0].message == (
+        "unknown key (expected one of: thresholds, options); did you mean 'options'?"
+    )
+    assert issues[1].message.startswith(
+        "unknown key (expected one of: burning_projection, severe_projection, third_party_share"
+    )
+    assert issues[1].message.endswith("; did you mean 'burning_projection'?")
+    assert "did you mean 'freeze_days'?" in issues[2].message
+
+
+@pytest.mark.parametrize(
+    ("thresholds", "fragment"),
+    [
+        (
+            {"burning_projection": 2, "severe_projection": 2},
+            "must be greater than burning_projection 2 (got 2)",
+        ),
+        (
+            {"burning_projection": 2.5, "severe_projection": 1.5},
+            "must be greater than burning_projection 2.5 (got 1.5)",
+        ),
+        (
+            {"severe_projection": 0.5},
+            "must be greater than burning_projection 1 (the default) (got 0.5)",
+        ),
+        (
+            {"burning_projection": 3},
+            "must be given, greater than burning_projection 3 (the default 2 is not)",
+        ),
+    ],
+)
+def test_severe_projection_must_exceed_burning_projection(
+    tmp_path: Path, thresholds: dict[str, Any], fragment: str
+) -> None:
+    data = base()
+    data["decision"] = {"thresholds": thresholds}
+    assert_issue(single_issue(tmp_path, data), "decision.thresholds.severe_projection", fragment)
+
+
+@pytest.mark.parametrize(
+    ("thresholds", "fragment"),
+    [
+        (
+            {"severe_projection": 1.2},
+            "must be greater than burning_projection 1.5 "
+            "(from decision.thresholds.burning_projection) (got 1.2)",
+        ),
+        (
+            {"burning_projection": 3.5},
+            "must be given, greater than burning_projection 3.5 "
+            "(3 from decision.thresholds.severe_projection is not)",
+        ),
+        (
+            {"burning_projection": 4, "severe_projection": 4},
+            "must be greater than burning_projection 4 (got 4)",
+        ),
+    ],
+)
+def test_a_service_severe_projection_must_exceed_the_burning_projection_in_effect(
+    tmp_path: Path, thresholds: dict[str, Any], fragment: str
+) -> None:
+    data = with_decision()
+    data["services"][0]["decision"] = {"thresholds": thresholds}
+    issue = single_issue(tmp_path, data)
+    assert_issue(issue, "services[0].decision.thresholds.severe_projection", fragment)
+
+
+def test_a_service_may_fix_the_projections_it_inherits(tmp_path: Path) -> None:
+    data = base()
+    data["decision"] = {"thresholds": {"burning_projection": 2.5}}
+    data["services"][0]["decision"] = {"thresholds": {"severe_projection": 3}}
+    issue = single_issue(tmp_path, data)
+    # only the top level is wrong: the service's rules in effect are fine
+    assert_issue(issue, "decision.thresholds.severe_projection", "must be given, greater than")
+
+
+def test_wrong_top_level_projections_are_reported_once(tmp_path: Path) -> None:
+    data = put(with_decision(), "decision.thresholds.severe_projection", 1)
+    data["services"][0]["decision"] = {"options": {"freeze_days": 3}}
+    data["services"].append({"name": "search"})
+    issue = single_issue(tmp_path, data)
+    assert_issue(issue, "decision.thresholds.severe_projection", "(got 1)")
+
+
+@pytest.mark.parametrize("path", ["burning_projection", "severe_projection"])
+def test_a_wrong_projection_is_not_also_compared(tmp_path: Path, path: str) -> None:
+    data = put(
+        base(), "decision", {"thresholds": {"burning_projection": 5, "severe_projection": 1}}
+    )
+    path = f"decision.thresholds.{path}"
+    assert_issue(single_issue(tmp_path, put(data, path, "x")), path, "must be a number")
+
+
+def test_a_service_lower_objective_must_be_below_its_slo_objectives(tmp_path: Path) -> None:
+    data = drop(base(), "services[0].slos[1]")
+    data["services"][0]["decision"] = {"options": {"lower_objective": 99.9}}
+    issue = single_issue(tmp_path, data)
+    assert_issue(
+        issue,
+        "services[0].decision.options.lower_objective",
+        "must be below the SLO objective 99.9 of 'availability' (got 99.9)",
+    )
+
+
+def test_the_lowest_slo_objective_is_the_one_named(tmp_path: Path) -> None:
+    data = base()
+    data["services"][0]["decision"] = {"options": {"lower_objective": 99.95}}
+    issue = single_issue(tmp_path, data)
+    assert_issue(
+        issue,
+        "services[0].decision.options.lower_objective",
+        "must be below the SLO objective 99 of 'latency' (got 99.95)",
+    )
+
+
+def test_an_inherited_lower_objective_is_reported_at_the_top_level(tmp_path: Path) -> None:
+    data = put(with_decision(), "decision.options.lower_objective", 99.5)
+    data["services"].append({"name": "search", "decision": {"options": {"freeze_days": 3}}})
+    data["services"].append({"name": "cart", "decision": {"options": {"lower_objective": 98}}})
+    data["services"].append({"name": "empty"})
+    data["services"][1]["slos"] = copy.deepcopy(data["services"][0]["slos"][:1])
+    issues = issues_of(tmp_path, data)
+    assert [(i.path, i.message) for i in issues] == [
+        (
+            "decision.options.lower_objective",
+            "must be below the SLO objective 99 of 'latency' in services[0] 'checkout' "
+            "(got 99.5); give that service its own decision.options.lower_objective",
+        ),
+    ]
+
+
+def test_a_wrong_lower_objective_is_not_also_compared(tmp_path: Path) -> None:
+    data = base()
+    data["services"][0]["decision"] = {"options": {"lower_objective": 100}}
+    issue = single_issue(tmp_path, data)
+    assert_issue(issue, "services[0].decision.options.lower_objective", "between 0 and 100")
+
+
+def test_a_wrong_service_options_section_is_not_also_compared(tmp_path: Path) -> None:
+    data = put(with_decision(), "decision.options.lower_objective", 99.5)
+    data["services"][0]["decision"] = {"options": "none"}
+    issue = single_issue(tmp_path, data)
+    assert_issue(issue, "services[0].decision.options", "must be a mapping (got string 'none')")
+
+
+def test_every_decision_issue_is_reported_at_once(tmp_path: Path) -> None:
+    data = with_decision()
+    put(data, "decision.thresholds.third_party_share", 0)
+    put(data, "decision.options.enabled", ["O1", "O2"])
+    put(data, "decision.options.third_party_keywords", [])
+    data["services"][0]["decision"] = {
+        "thresholds": {"chronic_misses": 0},
+        "options": {"freeze_days": 91, "lower_objective": 99.9},
+    }
+    assert [issue.path for issue in issues_of(tmp_path, data)] == [
+        "decision.thresholds.third_party_share",
+        "decision.options.enabled",
+        "decision.options.third_party_keywords",
+        "services[0].decision.thresholds.chronic_misses",
+        "services[0].decision.options.freeze_days",
+        "services[0].decision.options.lower_objective",
+    ]
