@@ -14,9 +14,9 @@ from daemon import messages
 from daemon.app import build_pagerduty, build_prometheus, generator_name
 from daemon.config import Config, load_config
 from daemon.core.pack import Decision, pack_to_json
+from daemon.core.rules import HORIZONS
 from daemon.drafting import draft_pack
 from daemon.errors import ConfigError, UsageError
-from daemon.core.rules import HORIZONS
 from daemon.render.chart import render_chart
 from daemon.render.markdown import render_markdown
 from daemon.render.slack import render_slack

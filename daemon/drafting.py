@@ -12,6 +12,7 @@ from collectors.prometheus import PrometheusCollector, RangeSeries
 from daemon import messages
 from daemon.config.model import Config, ServiceConfig
 from daemon.core.burn import BURN_WINDOWS, LONGEST_WINDOW
+from daemon.core.decide import DecisionHalf, decide
 from daemon.core.evidence import Measurement, Problem, SloEvidence, SloInputs, assess_slo
 from daemon.core.firings import STEP_SECONDS, MinuteSeries
 from daemon.core.incidents import Incident
@@ -23,14 +24,13 @@ from daemon.core.promql import (
     minute_templates,
     sli_templates,
 )
-from daemon.core.decide import DecisionHalf, decide
 from daemon.core.reliability import Reliability, assess_reliability
 from daemon.core.slo import LatencySli, SloSpec
 from daemon.core.windows import BudgetWindow, earlier_windows, resolve_window
+from daemon.errors import CollectorError, TransientCollectorError
 
 # whole windows before the current one, measured for the "chronic misses" rule
 EARLIER_WINDOWS = 2
-from daemon.errors import CollectorError, TransientCollectorError
 
 
 @dataclass

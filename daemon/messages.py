@@ -163,8 +163,7 @@ WHY_KNOWN_CAUSES = (
 WHY_EARLIER = "{misses} of the {measured} earlier windows measured missed the objective."
 WHY_PRIMARY = {
     "O1": (
-        "At this pace the budget lasts the window: shipping stays within the error-budget "
-        "policy."
+        "At this pace the budget lasts the window: shipping stays within the error-budget policy."
     ),
     "O2": (
         "The deadline is {days_to_deadline:.0f} days away, inside a {freeze_days}-day freeze: "

@@ -11,13 +11,13 @@ from daemon.core.attribution import Attribution
 from daemon.core.audit import build_audit
 from daemon.core.durations import format_duration
 from daemon.core.evidence import Problem, SloEvidence
+from daemon.core.invariants import violations
 from daemon.core.options import Option, Score
 from daemon.core.posture import Recommendation
 from daemon.core.reliability import Reliability, Trend, WindowStats
-from daemon.core.invariants import violations
 from daemon.core.rules import DecisionRules
-from daemon.errors import PackInvariantError
 from daemon.core.slo import LatencySli, RatioSli
+from daemon.errors import PackInvariantError
 
 SCHEMA_VERSION = "1.2"
 

@@ -102,7 +102,7 @@ def _code(value: object, limit: int = QUERY_LIMIT) -> str:
 def _link(url: object, label: str) -> str:
     """``<url|label>`` for a plain http(s) URL; otherwise the label and the URL as text."""
     text = _text(label, TITLE_LIMIT)
-    if isinstance(url, str) and len(url) <= URL_LIMIT :
+    if isinstance(url, str) and len(url) <= URL_LIMIT:
         return f"<{url.replace('&', '&amp;')}|{text}>"
     return f"{text} ({_text(url, TITLE_LIMIT)})" if url else text
 

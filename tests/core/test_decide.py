@@ -50,7 +50,10 @@ HEALTHY = replace(
 )
 
 
-def _run(s: Signals, rules: DecisionRules = DecisionRules()):
+DEFAULT_RULES = DecisionRules()
+
+
+def _run(s: Signals, rules: DecisionRules = DEFAULT_RULES):
     p = params(s, rules, owner="Sam")
     options = score_options(p, [r for r, _ in ROLES])
     return p, options, recommend(p, options, ROLES)
