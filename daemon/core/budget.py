@@ -33,10 +33,11 @@ def compute_budget(budget_ratio: float, window: BudgetWindow, error_ratio: float
     consumed = error_ratio / budget_ratio * elapsed
     exhaustion_at: datetime | None = None
     if consumed > 0:
-        # consumed(t) = consumed * (t - start) / (at - start) reaches 1.0 here
-        crossing = window.start + timedelta(seconds=window.elapsed_seconds / consumed)
-        if crossing <= window.end:
-            exhaustion_at = crossing
+        # consumed(t) = consumed * (t - start) / (at - start) reaches 1.0 this long after start;
+        # compared in seconds first, since a tiny burn puts it past any representable date
+        crossing = window.elapsed_seconds / consumed
+        if crossing <= window.length_seconds:
+            exhaustion_at = window.start + timedelta(seconds=crossing)
     return Budget(
         minutes=minutes,
         error_ratio=error_ratio,

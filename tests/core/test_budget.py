@@ -53,3 +53,9 @@ def test_window_that_has_not_started_is_refused() -> None:
     at = datetime(2026, 11, 1, tzinfo=UTC)
     with pytest.raises(ValueError):
         compute_budget(0.001, resolve_window(parse_window("month"), at), 0.01)
+
+
+def test_a_vanishing_burn_has_no_exhaustion_and_does_not_overflow() -> None:
+    # found by hypothesis: 1e-162 of the budget would cross 100 % in 1e157 years
+    w = resolve_window(parse_window("7d"), datetime(2026, 11, 16, tzinfo=UTC))
+    assert compute_budget(0.1, w, 1e-162).exhaustion_at is None
