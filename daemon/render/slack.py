@@ -1,9 +1,9 @@
 """The pack as Slack messages, rendered from its JSON document (the contract) like the Markdown.
 
 ``render_slack(pack)`` returns ``chat.postMessage`` payloads without ``channel``: the first is
-the parent (the headline), the rest are thread replies, one or more per section of the pack in
-the Markdown's order, then the decision half (options, recommended posture, audit appendix),
-then the sources. The poster sets ``thread_ts`` on the replies.
+the parent (the headline), the rest are thread replies, one or more per section: the current
+state of each SLO, reliability, the decision, the option matrix, the recommended posture, the
+audit appendix, the sources. The poster sets ``thread_ts`` on the replies.
 
 Every payload stays within Slack's limits (the constants below, from FACTS.md): a section too
 long for one block is split across blocks, a reply too long for one message continues in the
@@ -102,30 +102,33 @@ def _code(value: object, limit: int = QUERY_LIMIT) -> str:
 def _link(url: object, label: str) -> str:
     """``<url|label>`` for a plain http(s) URL; otherwise the label and the URL as text."""
     text = _text(label, TITLE_LIMIT)
-    if isinstance(url, str) and len(url) <= URL_LIMIT:
+    if isinstance(url, str) and len(url) <= URL_LIMIT and _LINKABLE_URL.fullmatch(url):
         return f"<{url.replace('&', '&amp;')}|{text}>"
     return f"{text} ({_text(url, TITLE_LIMIT)})" if url else text
 
 
 def _fit(mrkdwn: str, limit: int) -> str:
-    """Markup built here, cut to ``limit`` as a last resort: never inside a link we built
-    (the only raw ``<`` there is) or an entity, and inline code stays closed."""
+    """Markup built here, cut to ``limit`` as a last resort (the field budgets keep lines
+    shorter): never inside an entity or a link's URL; a link cut in its label is closed, and
+    inline code stays closed."""
     if text_length(mrkdwn) <= limit:
         return mrkdwn
     out: list[str] = []
     used = 0
     for char in mrkdwn:
-        if used + _units(char) > limit - 2:  # room for "…" and a closing backtick
+        if used + _units(char) > limit - 3:  # room for "…", a closing ">" and a backtick
             break
         out.append(char)
         used += _units(char)
     cut = "".join(out)
-    if cut.rfind("<") > cut.rfind(">"):
-        cut = cut[: cut.rfind("<")]
+    link = cut.rfind("<")  # the only raw "<" are links built here
+    in_label = link > cut.rfind(">") and "|" in cut[link:]
+    if link > cut.rfind(">") and not in_label:
+        cut = cut[:link]
     amp = cut.rfind("&")
     if amp != -1 and ";" not in cut[amp:]:
         cut = cut[:amp]
-    cut += ELLIPSIS
+    cut += ELLIPSIS + (">" if in_label else "")
     return cut + "`" if cut.count("`") % 2 else cut
 
 
@@ -151,7 +154,8 @@ def _value(value: object) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, float):
-        return f"{value:.6g}"
+        integral = value.is_integer() and abs(value) < 1e15
+        return f"{value:,.0f}" if integral else f"{value:.6g}"
     if isinstance(value, str):
         return _text(value, TITLE_LIMIT)
     return _text(json.dumps(value, ensure_ascii=False, sort_keys=True), TITLE_LIMIT)

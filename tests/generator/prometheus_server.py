@@ -61,8 +61,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def backfill(scenario: Scenario, workdir: Path) -> Path:
-    """Write the scenario as OpenMetrics and build TSDB blocks; returns the data directory."""
+#: promtool's default block span here; it rounds down to 2h * 3^k (1458h = 60.75 days).
+MAX_BLOCK_DURATION = "1458h"
+
+
+def backfill(
+    scenario: Scenario, workdir: Path, max_block_duration: str = MAX_BLOCK_DURATION
+) -> Path:
+    """Write the scenario as OpenMetrics and build TSDB blocks; returns the data directory.
+
+    promtool reads the whole file once per block range, so a longer ``max_block_duration``
+    (e.g. "4374h", 182 days) backfills long histories faster."""
     promtool = _binary(PROMTOOL, "promtool")
     workdir.mkdir(parents=True, exist_ok=True)
     om = write_openmetrics(scenario, workdir / "scenario.om")
@@ -74,7 +83,7 @@ def backfill(scenario: Scenario, workdir: Path) -> Path:
             "tsdb",
             "create-blocks-from",
             "openmetrics",
-            "--max-block-duration=1458h",
+            f"--max-block-duration={max_block_duration}",
             str(om),
             str(data),
         ],
@@ -95,7 +104,8 @@ class PrometheusServer:
 
     ``workdir=None`` uses a temporary directory that is removed on ``stop()``; a given
     ``workdir`` is kept (its blocks are re-used if built from the same scenario). ``at`` is
-    the evaluation time callers should pin queries to (default: the scenario's ``at``).
+    the evaluation time callers should pin queries to (default: the scenario's ``at``);
+    ``max_block_duration`` is passed to ``backfill``.
     """
 
     def __init__(
@@ -105,12 +115,14 @@ class PrometheusServer:
         at: datetime | None = None,
         port: int = 0,
         ready_timeout: float = 60.0,
+        max_block_duration: str = MAX_BLOCK_DURATION,
     ) -> None:
         self.scenario = scenario
         self.at: datetime = at if at is not None else scenario.at
         self._given_workdir = workdir
         self._port = port
         self._ready_timeout = ready_timeout
+        self._max_block_duration = max_block_duration
         self.workdir: Path | None = None
         self.port: int | None = None
         self.process: subprocess.Popen[bytes] | None = None
@@ -143,7 +155,7 @@ class PrometheusServer:
             if not reuse:
                 shutil.rmtree(data, ignore_errors=True)
                 marker.unlink(missing_ok=True)
-                data = backfill(self.scenario, self.workdir)
+                data = backfill(self.scenario, self.workdir, self._max_block_duration)
                 marker.write_text(wanted, encoding="utf-8")
             self.timings["backfill"] = time.monotonic() - t0
             config = self.workdir / "prometheus.yml"

@@ -279,30 +279,37 @@ def check_resets_visible(scenario: Scenario) -> list[str]:
 
 
 def build_scenario(
-    at: datetime = AT, days_before: int = 56, hours_after: int = 6, seed: int = 7
+    at: datetime = AT,
+    days_before: int = 56,
+    hours_after: int = 6,
+    seed: int = 7,
+    incidents: list[Incident] | None = None,
+    base_error: float = 0.0003,
 ) -> Scenario:
     """Build the default checkout/quiet scenario around evaluation time ``at``.
 
     History runs from ``at - days_before`` to ``at + hours_after`` (inclusive, every minute).
+    ``incidents`` replaces the default incident list (positioned relative to ``at``);
+    ``base_error`` is the share of checkout requests answered 500 outside incidents.
     """
     if at.tzinfo is None or at.utcoffset() != timedelta(0) or at.second or at.microsecond:
         raise ValueError("at must be a minute-aligned UTC datetime")
     rng = random.Random(seed)
     start = at - timedelta(days=days_before)
     minutes = (days_before * 24 * 60) + hours_after * 60 + 1
-    incidents = _incidents(at)
+    incidents = _incidents(at) if incidents is None else list(incidents)
     inst_scale = {"a": 1.0, "b": 0.85}
-    base_error = 0.0003  # 0.03 %
     base_slow = 0.005  # 0.5 % of requests slower than 0.25 s
 
     req: dict[tuple[str, str], list[float]] = {}
     hist_buckets: list[list[float]] = [[] for _ in LATENCY_BUCKETS]
     hist_sum: list[float] = []
     times = [start + k * MINUTE for k in range(minutes)]
+    covering = _covering(incidents, start, minutes)
 
-    def share(kind: str, instance: str, t: datetime) -> float:
+    def share(kind: str, instance: str, k: int) -> float:
         return sum(
-            i.size for i in incidents if i.kind == kind and instance in i.instances and i.covers(t)
+            i.size for i in covering.get(k, ()) if i.kind == kind and instance in i.instances
         )
 
     for inst, scale in inst_scale.items():
@@ -322,12 +329,12 @@ def build_scenario(
             weekly = 0.75 if t.weekday() >= 5 else 1.0
             lam = 1000 * scale * diurnal * weekly
             n = _poisson(rng, lam)
-            p_err = min(1.0, base_error + share("availability", inst, t))
+            p_err = min(1.0, base_error + share("availability", inst, k))
             e = min(n, _poisson(rng, n * p_err))
             ok.append(n - e)
             bad.append(e)
             if inst == "a":
-                p_slow = min(1.0, base_slow + share("latency", inst, t))
+                p_slow = min(1.0, base_slow + share("latency", inst, k))
                 slow = min(n, _poisson(rng, n * p_slow))
                 fast = n - slow
                 b1 = _split(rng, fast, 0.55)
@@ -391,6 +398,20 @@ def build_scenario(
     if problems:
         raise AssertionError("invisible resets: " + "; ".join(problems[:5]))
     return scenario
+
+
+def _covering(
+    incidents: list[Incident], start: datetime, minutes: int
+) -> dict[int, list[Incident]]:
+    """Minute index -> the incidents covering it, in list order (minutes covered by none absent)."""
+    out: dict[int, list[Incident]] = {}
+    for incident in incidents:
+        first = max(1, (incident.start - start) // MINUTE)
+        last = min(minutes - 1, (incident.end - start) // MINUTE + 1)
+        for k in range(first, last + 1):
+            if incident.covers(start + k * MINUTE):
+                out.setdefault(k, []).append(incident)
+    return out
 
 
 def _visible_reset_after(members: list[Series], earlier: list[int], k: int, minutes: int) -> int:

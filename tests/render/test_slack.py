@@ -25,9 +25,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from daemon import messages
+from daemon.render import slack
 from daemon.render.slack import (
     FIRINGS_SHOWN,
     HEADER_TEXT_LIMIT,
+    HEADLINE_QUESTION_LIMIT,
     MAX_BLOCKS,
     MESSAGE_TEXT_LIMIT,
     SECTION_TEXT_LIMIT,
@@ -209,6 +211,12 @@ def _with_decision_half(pack: dict[str, Any]) -> dict[str, Any]:
             "source": {"kind": "promql", "detail": "bad over total events", "refs": ["q38", "q39"]},
         },
         {
+            "path": "slos[0].events.total",
+            "claim": "Total events, availability",
+            "value": 73266917.0,
+            "source": {"kind": "promql", "detail": "rate x seconds", "refs": ["q39"]},
+        },
+        {
             "path": "slos[0].firings",
             "claim": "Firings, availability",
             "value": 17,
@@ -362,6 +370,8 @@ def test_decision_reply_shows_horizon_and_stakeholders() -> None:
     )
     assert "• product (Pat) favours O1 — Ship on the original timeline" in text
     assert "• Budget consumed, availability → *1.09988* → promql: bad over total events" in text
+    assert "• Total events, availability → *73,266,917* → promql: rate x seconds [q39]" in text
+    assert "• Root cause recorded → *true* → pagerduty: incident notes [pd3]" in text
 
 
 # --- MISSING_SLO and NO_DECISION_FRAMED ---------------------------------------------------------
@@ -468,6 +478,40 @@ def test_entities_are_never_cut_in_half() -> None:
     parent = _all_text(payloads[:1])
     line = next(li for li in parent.splitlines() if li.startswith("*Question:*"))
     assert line.endswith("&amp;…") and ENTITY.sub("", line.removesuffix("…")).count("&") == 0
+    question = line.removeprefix("*Question:* ")
+    assert HEADLINE_QUESTION_LIMIT - 5 <= len(question) <= HEADLINE_QUESTION_LIMIT
+
+
+def test_lines_longer_than_a_block_are_cut_outside_links_entities_and_code(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The field budgets keep every line under a block; should they ever not, the last-resort
+    cut still holds every limit and never leaves half a link, entity or code span."""
+    for name in ("NAME_LIMIT", "TITLE_LIMIT", "TEXT_LIMIT", "QUESTION_LIMIT", "URL_LIMIT"):
+        monkeypatch.setattr(slack, name, 10**6)
+    monkeypatch.setattr(slack, "HEADLINE_QUESTION_LIMIT", 10**6)
+    pack = _demo_pack()
+    pack["service"] = HOSTILE * 10
+    pack["decision"]["question"] = "x" + "&" * 4_000  # "x": the cut lands inside an entity
+    slo = pack["slos"][0]
+    slo["name"] = "n" * 200
+    for incident in slo["top_incidents"]:
+        incident["title"] = HOSTILE * 60
+    slo["top_incidents"][1]["url"] = "https://pd.example/" + "u" * 5_000
+    payloads = _render(pack)
+    question = next(li for li in _all_text(payloads[:1]).splitlines() if "*Question:*" in li)
+    assert question.startswith("*Question:* x&amp;&amp;") and question.endswith("&amp;…")
+    title = next(h for h in _headers(payloads) if h.startswith("Current state — nnn"))
+    assert title.endswith("n…")
+    state = next(p for p in payloads if title in _headers([p]))
+    incident = next(
+        li for li in _all_text([state]).splitlines() if li.startswith("• 2026-10-20 13:05 UTC")
+    )
+    assert incident.startswith("• 2026-10-20 13:05 UTC — <https://fake.pagerduty.test/incidents/")
+    assert "|#10 &lt;!channel&gt;" in incident and incident.endswith("…>")
+    # cut inside the URL: the link goes, not the line
+    assert "• 2026-10-27 08:00 UTC — …" in _all_text([state]).splitlines()
+    assert len(incident) <= SECTION_TEXT_LIMIT
 
 
 def test_500_audit_entries_continue_across_replies_in_order() -> None:
@@ -542,7 +586,7 @@ def test_everything_at_once_stays_within_limits() -> None:
 # --- property ---------------------------------------------------------------------------------
 
 _SPECIAL = st.sampled_from([*"<>&`|*_~@!#:\n\t ", "<!channel>", "&amp;", "<@U1>", "\U0001f600"])
-_PIECE = st.one_of(_SPECIAL, st.characters(exclude_categories=("Cs",)))
+_PIECE = st.one_of(_SPECIAL, st.characters(codec="utf-8"))  # utf-8: no lone surrogates
 _SHORT = st.lists(_PIECE, max_size=40).map("".join)
 _TEXT = st.one_of(
     _SHORT,
