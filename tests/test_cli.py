@@ -174,3 +174,23 @@ def test_installed_command_prints_markdown(prometheus: PrometheusServer, tmp_pat
     assert done.stdout.startswith("# SLO prep pack — checkout")
     assert "**43.2 min** of unreliability allowed" in done.stdout
     assert AT.strftime("%Y-%m-%d %H:%M UTC") in done.stdout
+
+
+def test_slack_payloads_and_chart_from_the_command(
+    prometheus: PrometheusServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.render.test_slack import assert_within_limits
+
+    path = write_config(tmp_path, prometheus.url, {"checkout": [slo("a", 99.9, "30d", RATIO_SLI)]})
+    chart = tmp_path / "burn-down.png"
+    args = ["draft", "checkout", "-c", str(path), "--at", AT_TEXT, "--question", "<!channel> ship?"]
+    assert main([*args, "--format", "slack", "--chart", str(chart)]) == 0
+    payloads = json.loads(capsys.readouterr().out)
+    assert_within_limits(payloads)
+    assert "<!channel>" not in json.dumps(payloads)
+    parent = json.dumps(payloads[0])
+    assert "checkout" in parent and "&lt;!channel&gt; ship?" in parent
+    assert len(payloads) > 1  # the sections go to thread replies
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert main([*args, "--chart", str(tmp_path / "missing" / "x.png")]) == 2
+    assert "--chart" in capsys.readouterr().err
