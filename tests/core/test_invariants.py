@@ -22,6 +22,7 @@ from daemon.core.reliability import assess_reliability
 from daemon.core.slo import RatioSli, SloSpec
 from daemon.core.windows import parse_window, resolve_window
 from daemon.errors import PackInvariantError
+from tests.packs import validated
 
 AT = datetime(2026, 11, 16, tzinfo=UTC)
 SLI = RatioSli("sum(rate(e[{{.window}}]))", "sum(rate(t[{{.window}}]))")
@@ -87,7 +88,7 @@ def build(
         options=half.options if framed else (),
         recommendation=half.recommendation if framed else None,
     )
-    return pack_to_json(pack)
+    return validated(pack_to_json(pack))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
