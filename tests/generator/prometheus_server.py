@@ -12,6 +12,7 @@ runnable as ``python -m tests.generator.prometheus_server DIR [--port N]``).
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import signal
 import socket
@@ -19,6 +20,7 @@ import subprocess
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from datetime import datetime
 from pathlib import Path
@@ -301,3 +303,15 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def instant_value(url: str, expr: str, at: datetime) -> float:
+    """The single value of an instant query evaluated at ``at``, asked of Prometheus directly
+    (test-side checks must not go through the product's own collector)."""
+    query = urllib.parse.urlencode({"query": expr, "time": f"{at.timestamp():.3f}"})
+    with urllib.request.urlopen(f"{url}/api/v1/query?{query}", timeout=30) as response:
+        body = json.loads(response.read())
+    assert body["status"] == "success", body
+    result = body["data"]["result"]
+    assert len(result) == 1, (expr, result)
+    return float(result[0]["value"][1])

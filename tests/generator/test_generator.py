@@ -6,13 +6,11 @@ import itertools
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
-import requests
 
 from tests.generator.openmetrics import write_openmetrics
-from tests.generator.prometheus_server import PrometheusServer
+from tests.generator.prometheus_server import PrometheusServer, instant_value
 from tests.generator.synthetic import (
     AT,
     DURATION,
@@ -46,25 +44,6 @@ def om_file(scenario: Scenario, tmp_path_factory: pytest.TempPathFactory) -> Ite
     path = write_openmetrics(scenario, tmp_path_factory.mktemp("om") / "scenario.om")
     yield path
     path.unlink()
-
-
-def _query(prom: PrometheusServer, expr: str, at: datetime) -> list[dict[str, Any]]:
-    resp = requests.get(
-        prom.url + "/api/v1/query",
-        params={"query": expr, "time": f"{at.timestamp():.3f}"},
-        timeout=30,
-    )
-    resp.raise_for_status()
-    body = resp.json()
-    assert body["status"] == "success", body
-    result: list[dict[str, Any]] = body["data"]["result"]
-    return result
-
-
-def _scalar(prom: PrometheusServer, expr: str, at: datetime) -> float:
-    result = _query(prom, expr, at)
-    assert len(result) == 1, (expr, result)
-    return float(result[0]["value"][1])
 
 
 # ------------------------------------------------------------------------------ scenario
@@ -277,7 +256,9 @@ def test_scenario_firings_and_budgets(scenario: Scenario) -> None:
 @pytest.mark.prometheus
 def test_backfill_lost_no_samples(prometheus: PrometheusServer) -> None:
     sc = prometheus.scenario
-    assert _scalar(prometheus, 'count({__name__=~"http_.+"})', prometheus.at) == len(sc.series)
+    assert instant_value(prometheus.url, 'count({__name__=~"http_.+"})', prometheus.at) == len(
+        sc.series
+    )
     picks = [
         sc.find(REQUESTS, service="checkout", instance="a", code="500"),
         sc.find(REQUESTS, service="checkout", instance="b", code="200"),
@@ -291,7 +272,7 @@ def test_backfill_lost_no_samples(prometheus: PrometheusServer) -> None:
         for r in sc.reset_minutes(s)[:2]:
             ks |= {r - 1, r}
         for k in sorted(ks):
-            got = _scalar(prometheus, s.selector, sc.time_of(k))
+            got = instant_value(prometheus.url, s.selector, sc.time_of(k))
             assert got == cum[k], (s.selector, k, got, cum[k])
 
 
@@ -299,28 +280,30 @@ def test_backfill_lost_no_samples(prometheus: PrometheusServer) -> None:
 def test_increase_is_exact(prometheus: PrometheusServer) -> None:
     sc, at = prometheus.scenario, prometheus.at
     bad, total = events(sc, "availability", at - timedelta(days=30), at)
-    got_bad = _scalar(
-        prometheus, 'sum(increase(http_requests_total{service="checkout",code="500"}[30d]))', at
+    got_bad = instant_value(
+        prometheus.url, 'sum(increase(http_requests_total{service="checkout",code="500"}[30d]))', at
     )
     assert got_bad == pytest.approx(bad, rel=1e-9)
-    got_total = _scalar(
-        prometheus, 'sum(increase(http_requests_total{service="checkout"}[30d]))', at
+    got_total = instant_value(
+        prometheus.url, 'sum(increase(http_requests_total{service="checkout"}[30d]))', at
     )
     assert got_total == pytest.approx(total, rel=1e-9)
     # latency over the quarter so far (crosses histogram resets)
     q_start = window_bounds("quarter", at)[1]
     slow, count = events(sc, "latency", q_start, at)
     rng = f"[{(at - q_start) // MINUTE}m]"
-    got_count = _scalar(prometheus, f"sum(increase(http_request_duration_seconds_count{rng}))", at)
-    got_fast = _scalar(
-        prometheus, f'sum(increase(http_request_duration_seconds_bucket{{le="0.25"}}{rng}))', at
+    got_count = instant_value(
+        prometheus.url, f"sum(increase(http_request_duration_seconds_count{rng}))", at
+    )
+    got_fast = instant_value(
+        prometheus.url, f'sum(increase(http_request_duration_seconds_bucket{{le="0.25"}}{rng}))', at
     )
     assert got_count == pytest.approx(count, rel=1e-9)
     assert got_count - got_fast == pytest.approx(slow, rel=1e-9)
     # short window inside the ongoing incident
     b5, t5 = events(sc, "availability", at - timedelta(minutes=5), at)
-    ratio = _scalar(
-        prometheus,
+    ratio = instant_value(
+        prometheus.url,
         'sum(rate(http_requests_total{service="checkout",code="500"}[5m]))'
         ' / sum(rate(http_requests_total{service="checkout"}[5m]))',
         at,
@@ -339,7 +322,7 @@ def test_firing_edges_agree_with_prometheus(prometheus: PrometheusServer) -> Non
             f'sum(increase(http_requests_total{{service="checkout",code="500"}}[{window}]))'
             f' / sum(increase(http_requests_total{{service="checkout"}}[{window}]))'
         )
-        return _scalar(prometheus, expr, t) / budget
+        return instant_value(prometheus.url, expr, t) / budget
 
     fired = firings_truth(sc, "availability", 99.9, "30d", at)
     window_start = window_bounds("30d", at)[1]

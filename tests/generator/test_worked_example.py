@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-import requests
 
 from tests.generator.incident_truth import (
     attribution_summary,
@@ -17,7 +16,7 @@ from tests.generator.incident_truth import (
     trend_truth,
 )
 from tests.generator.incidents import PdIncident
-from tests.generator.prometheus_server import PrometheusServer
+from tests.generator.prometheus_server import PrometheusServer, instant_value
 from tests.generator.synthetic import MINUTE, Scenario, build_scenario
 from tests.generator.truth import SUMMARY_SLOS, budget_truth, events, firings_truth, summary
 from tests.generator.worked_example import (
@@ -218,20 +217,6 @@ def worked_prometheus() -> Iterator[PrometheusServer]:
         server.stop()
 
 
-def _scalar(prom: PrometheusServer, expr: str, at: datetime) -> float:
-    resp = requests.get(
-        prom.url + "/api/v1/query",
-        params={"query": expr, "time": f"{at.timestamp():.3f}"},
-        timeout=30,
-    )
-    resp.raise_for_status()
-    body = resp.json()
-    assert body["status"] == "success", body
-    result = body["data"]["result"]
-    assert len(result) == 1, (expr, result)
-    return float(result[0]["value"][1])
-
-
 @pytest.mark.prometheus
 def test_prometheus_agrees_with_truth(worked_prometheus: PrometheusServer) -> None:
     prom = worked_prometheus
@@ -240,14 +225,16 @@ def test_prometheus_agrees_with_truth(worked_prometheus: PrometheusServer) -> No
     sc = prom.scenario
     bad, total = events(sc, "availability", QUARTER_START, WORKED_AT)
     rng = f"[{(WORKED_AT - QUARTER_START) // MINUTE}m]"
-    got_bad = _scalar(
-        prom, f'sum(increase(http_requests_total{{service="checkout",code="500"}}{rng}))', WORKED_AT
+    got_bad = instant_value(
+        prom.url,
+        f'sum(increase(http_requests_total{{service="checkout",code="500"}}{rng}))',
+        WORKED_AT,
     )
-    got_total = _scalar(
-        prom, f'sum(increase(http_requests_total{{service="checkout"}}{rng}))', WORKED_AT
+    got_total = instant_value(
+        prom.url, f'sum(increase(http_requests_total{{service="checkout"}}{rng}))', WORKED_AT
     )
     assert got_bad == pytest.approx(bad, rel=1e-9)
     assert got_total == pytest.approx(total, rel=1e-9)
     consumed = got_bad / got_total / (1 - OBJECTIVE_PERCENT / 100) * 0.16
     assert consumed == pytest.approx(_budget(sc)["consumed_fraction"], rel=1e-9)
-    assert _scalar(prom, 'count({__name__=~"http_.+"})', WORKED_AT) == len(sc.series)
+    assert instant_value(prom.url, 'count({__name__=~"http_.+"})', WORKED_AT) == len(sc.series)
