@@ -367,3 +367,10 @@ SLACK_SOURCE_RANGE = (
 SLACK_SOURCE_PAGERDUTY = "• {id} {query} — {created}sent {time}, HTTP {status} — {backend}"
 SLACK_SOURCE_CREATED = "created {since} → {until}, "
 SLACK_NO_ANSWER = "no answer"
+
+# --- Slack poster (daemon/slack/poster.py) ---
+SLACK_API_ERROR = "Slack {method} failed: {code}"
+SLACK_UPLOAD_FAILED = "upload_failed"
+SLACK_CONNECTION_FAILED = "connection_error"
+SLACK_BAD_RESPONSE = "bad_response"
+SLACK_NOTHING_TO_POST = "nothing to post: a pack renders to at least one Slack payload"
