@@ -160,6 +160,10 @@ WHY_KNOWN_CAUSES = (
     "{known} of the top {top} incidents have a recorded root cause ({share:.0%} of their burn): "
     "a focused fix window addresses them."
 )
+WHY_UNKNOWN_CAUSES = (
+    "Only {known} of the top {top} incidents have a recorded root cause ({share:.0%} of their "
+    "burn): find the causes before the fix window can target them."
+)
 WHY_EARLIER = "{misses} of the {measured} earlier windows measured missed the objective."
 WHY_PRIMARY = {
     "O1": (
@@ -370,7 +374,4 @@ SLACK_NO_ANSWER = "no answer"
 
 # --- Slack poster (daemon/slack/poster.py) ---
 SLACK_API_ERROR = "Slack {method} failed: {code}"
-SLACK_UPLOAD_FAILED = "upload_failed"
-SLACK_CONNECTION_FAILED = "connection_error"
-SLACK_BAD_RESPONSE = "bad_response"
 SLACK_NOTHING_TO_POST = "nothing to post: a pack renders to at least one Slack payload"

@@ -75,9 +75,11 @@ def _why(p: Params, primary: str) -> tuple[str, ...]:
         )
     if s.reliability_reading:
         why.append(messages.WHY_TREND.format(reading=s.reliability_reading))
-    if s.known_cause_share is not None and s.known_cause_incidents:
+    if s.known_cause_share is not None:
+        known_enough = s.known_cause_share >= p.rules.thresholds.known_cause_share
+        template = messages.WHY_KNOWN_CAUSES if known_enough else messages.WHY_UNKNOWN_CAUSES
         why.append(
-            messages.WHY_KNOWN_CAUSES.format(
+            template.format(
                 known=s.known_cause_incidents, top=s.top_incidents, share=s.known_cause_share
             )
         )

@@ -161,3 +161,11 @@ def test_roles_without_rules_are_flagged_not_guessed() -> None:
     assert (legal.level, legal.rule_id) == ("medium", "cost.unknown_role")
     rec = recommend(p, options, [("product", "Pat"), ("legal", "Lee")])
     assert {pos.role for pos in rec.positions} == {"product", "legal"}
+
+
+def test_known_cause_threshold_decides_which_argument_is_made() -> None:
+    _, _, known = _run(SEED)  # 62 % of the top burn has a recorded root cause
+    assert any("a focused fix window addresses them" in w for w in known.why)
+    _, _, unknown = _run(replace(SEED, known_cause_incidents=1, known_cause_share=0.2))
+    assert any("find the causes before" in w for w in unknown.why)
+    assert not any("focused fix window" in w for w in unknown.why)
