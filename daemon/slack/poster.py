@@ -37,6 +37,11 @@ from daemon.errors import SloPrepError
 DEFAULT_API_URL = "https://slack.com/api/"
 DEFAULT_MAX_RETRIES = 2
 
+# our error codes, next to Slack's own
+CONNECTION_ERROR = "connection_error"  # Slack could not be reached (after slack_sdk's retries)
+UPLOAD_FAILED = "upload_failed"  # the file upload POST was not answered 200
+BAD_RESPONSE = "bad_response"  # an ok answer without what it must carry (``ts``)
+
 # Slack error codes worth trying again later; every other code needs a person.
 TRANSIENT_CODES = frozenset(
     {
@@ -47,8 +52,8 @@ TRANSIENT_CODES = frozenset(
         "service_unavailable",
         "request_timeout",
         "team_added_to_org",
-        m.SLACK_CONNECTION_FAILED,
-        m.SLACK_UPLOAD_FAILED,
+        CONNECTION_ERROR,
+        UPLOAD_FAILED,
     }
 )
 
@@ -172,7 +177,7 @@ class SlackPoster:
         )
         ts = response.get("ts")
         if not isinstance(ts, str) or not ts:
-            raise slack_error("chat.postMessage", m.SLACK_BAD_RESPONSE, posted=posted)
+            raise slack_error("chat.postMessage", BAD_RESPONSE, posted=posted)
         return ts
 
     def _upload(
@@ -206,9 +211,9 @@ class SlackPoster:
             raise slack_error(method, code, status=status, posted=posted) from None
         except SlackRequestError:
             # files_upload_v2 raises it when the upload POST is not answered 200
-            raise slack_error(method, m.SLACK_UPLOAD_FAILED, posted=posted) from None
+            raise slack_error(method, UPLOAD_FAILED, posted=posted) from None
         except (SlackClientError, OSError):
-            raise slack_error(method, m.SLACK_CONNECTION_FAILED, posted=posted) from None
+            raise slack_error(method, CONNECTION_ERROR, posted=posted) from None
         finally:
             self._last_post[channel] = self._clock()
 
@@ -224,4 +229,4 @@ class SlackPoster:
 def _error_code(err: SlackApiError) -> str:
     data = getattr(err.response, "data", None)
     code = data.get("error") if isinstance(data, Mapping) else None
-    return code if isinstance(code, str) and code else m.SLACK_BAD_RESPONSE
+    return code if isinstance(code, str) and code else BAD_RESPONSE

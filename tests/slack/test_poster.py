@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
@@ -24,6 +25,7 @@ from daemon.slack import (
     TransientSlackError,
     build_client,
 )
+from tests.render.test_slack import _packs  # the renderer's worst-case packs
 from tests.support.fake_slack import FakeSlack, fake_slack
 
 GOLDEN = Path(__file__).parents[1] / "render" / "golden"
@@ -126,6 +128,22 @@ def test_golden_renderings_are_within_the_fakes_limits(slack: FakeSlack, golden:
     result = poster_for(slack).post_pack(CHANNEL, rendered)
     assert len(result.reply_ts) == len(rendered) - 1
     assert len(slack.messages) == len(rendered)
+
+
+@pytest.fixture(scope="module")
+def shared_slack() -> Iterator[FakeSlack]:
+    with fake_slack(token=TOKEN) as fake:
+        yield fake
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pack=_packs())
+def test_worst_case_renderings_are_within_the_fakes_limits(
+    shared_slack: FakeSlack, pack: dict[str, Any]
+) -> None:
+    rendered = render_slack(pack)
+    result = poster_for(shared_slack, min_interval_seconds=0).post_pack(CHANNEL, rendered)
+    assert len(result.reply_ts) == len(rendered) - 1
 
 
 def test_a_payload_never_overrides_channel_or_thread(slack: FakeSlack) -> None:
