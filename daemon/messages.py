@@ -375,3 +375,41 @@ SLACK_NO_ANSWER = "no answer"
 # --- Slack poster (daemon/slack/poster.py) ---
 SLACK_API_ERROR = "Slack {method} failed: {code}"
 SLACK_NOTHING_TO_POST = "nothing to post: a pack renders to at least one Slack payload"
+
+# --- /slo-prep slash command (daemon/core/commands.py) ---
+# Shown in Slack mrkdwn: commands.py escapes every value (and these usage lines) before use.
+CMD_USAGE = {
+    "ask": "/slo-prep ask <service> <question> [by YYYY-MM-DD]",
+    "list": "/slo-prep list [service]",
+    "show": "/slo-prep show <question-id>",
+    "refresh": "/slo-prep refresh <question-id>",
+    "cancel": "/slo-prep cancel <question-id>",
+    "decide": "/slo-prep decide <question-id> <option-id> [note]",
+    "status": "/slo-prep status <service>",
+    "help": "/slo-prep help [subcommand]",
+}
+CMD_USAGE_LINE = "Usage: `{usage}`"
+CMD_HELP_INTRO = "Subcommands of `/slo-prep`:"
+CMD_HELP_LINE = "• `{usage}`"
+CMD_UNKNOWN_SUBCOMMAND = (
+    "“{word}” is not a `/slo-prep` subcommand. Subcommands: {subcommands}. "
+    "Try `/slo-prep help`."
+)
+CMD_MISSING = "Missing {what}."
+CMD_EXTRA = "Unexpected text after {what}: “{extra}”."
+CMD_UNKNOWN_SERVICE = "Unknown service “{service}”. Known services: {known}."
+CMD_NO_SERVICES = "Unknown service “{service}”: no services are configured."
+CMD_BAD_QUESTION_ID = (
+    "“{value}” is not a question id: ids look like Q-7K2M9P (Q- and 6 letters or digits)."
+)
+CMD_BAD_OPTION_ID = "“{value}” is not an option id: options are O1 to O6."
+CMD_QUESTION_TOO_LONG = "The question is {length} characters long; the limit is {limit}."
+CMD_NOTE_TOO_LONG = "The note is {length} characters long; the limit is {limit}."
+CMD_BAD_DEADLINE = (
+    "“{value}” is not a valid deadline: write a real date as YYYY-MM-DD after `by`, "
+    "e.g. by 2026-12-04."
+)
+CMD_WHAT_SERVICE = "service"
+CMD_WHAT_QUESTION = "question"
+CMD_WHAT_QUESTION_ID = "question id"
+CMD_WHAT_OPTION_ID = "option id"
