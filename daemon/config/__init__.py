@@ -2,10 +2,14 @@
 
 from daemon.config.load import load_config
 from daemon.config.model import (
+    AlertmanagerConfig,
+    AlertsConfig,
     Config,
+    HttpConfig,
     PagerDutyConfig,
     PrometheusConfig,
     ReliabilityConfig,
+    ScheduleConfig,
     ServiceConfig,
     SlackConfig,
     Stakeholder,
@@ -13,10 +17,14 @@ from daemon.config.model import (
 )
 
 __all__ = [
+    "AlertmanagerConfig",
+    "AlertsConfig",
     "Config",
+    "HttpConfig",
     "PagerDutyConfig",
     "PrometheusConfig",
     "ReliabilityConfig",
+    "ScheduleConfig",
     "ServiceConfig",
     "SlackConfig",
     "Stakeholder",

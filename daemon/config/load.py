@@ -6,7 +6,6 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Literal
 
 from daemon.config.decision import Layer, apply_decision, check_lower_objective, read_decision
 from daemon.config.incidents import (
@@ -15,11 +14,22 @@ from daemon.config.incidents import (
     read_pagerduty_service_ids,
     read_reliability,
 )
+from daemon.config.integrations import (
+    read_alertmanager,
+    read_alerts,
+    read_http,
+    read_managers,
+    read_slack,
+    read_slack_channel,
+)
 from daemon.config.model import (
     API_VERSION,
+    AlertsConfig,
     Config,
+    HttpConfig,
     PrometheusConfig,
     ReliabilityConfig,
+    ScheduleConfig,
     ServiceConfig,
     SlackConfig,
     Stakeholder,
@@ -27,6 +37,7 @@ from daemon.config.model import (
 )
 from daemon.config.paths import child, item
 from daemon.config.reader import Reader, describe, quote
+from daemon.config.schedule import read_schedule
 from daemon.config.slos import read_name, read_slos
 from daemon.config.yaml_source import read_yaml
 from daemon.core.rules import DecisionRules
@@ -36,7 +47,11 @@ _TOP_KEYS = (
     "apiVersion",
     "prometheus",
     "store",
+    "http",
     "slack",
+    "alertmanager",
+    "alerts",
+    "schedule",
     "pagerduty",
     "reliability",
     "decision",
@@ -50,14 +65,14 @@ _SERVICE_KEYS = (
     "pagerduty_service_ids",
     "reliability_window",
     "decision",
+    "slack_channel",
+    "managers",
 )
 _STAKEHOLDER_KEYS = ("role", "name")
 _ROLE = re.compile(r"^[a-z][a-z0-9_-]*$")
 # RFC 9110 token characters
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _STORE_SCHEMES = ("sqlite:///", "postgresql://", "postgres://")
-_SlackMode = Literal["off", "socket", "http"]
-_SLACK_MODES: tuple[_SlackMode, ...] = ("off", "socket", "http")
 _PROMETHEUS_DEFAULTS = PrometheusConfig(url="")
 
 
@@ -86,7 +101,11 @@ def _config(r: Reader, data: object) -> Config | None:
     f.required("apiVersion", lambda v, p: _api_version(r, v, p))
     prometheus = f.required("prometheus", lambda v, p: _prometheus(r, v, p))
     store = f.optional("store", lambda v, p: _store(r, v, p))
-    slack = f.optional("slack", lambda v, p: _slack(r, v, p))
+    http = f.optional("http", lambda v, p: read_http(r, v, p))
+    slack = f.optional("slack", lambda v, p: read_slack(r, v, p))
+    alertmanager = f.optional("alertmanager", lambda v, p: read_alertmanager(r, v, p))
+    alerts = f.optional("alerts", lambda v, p: read_alerts(r, v, p))
+    schedule = f.optional("schedule", lambda v, p: read_schedule(r, v, p))
     pagerduty = f.optional("pagerduty", lambda v, p: read_pagerduty(r, v, p))
     reliability = f.optional("reliability", lambda v, p: read_reliability(r, v, p))
     decision = apply_decision(
@@ -105,6 +124,10 @@ def _config(r: Reader, data: object) -> Config | None:
         pagerduty=pagerduty,
         reliability=reliability or ReliabilityConfig(),
         decision=decision.rules,
+        http=http or HttpConfig(),
+        alertmanager=alertmanager,
+        alerts=alerts or AlertsConfig(),
+        schedule=schedule or ScheduleConfig(),
     )
 
 
@@ -194,33 +217,6 @@ def _store_url(r: Reader, value: object, path: str) -> str | None:
     return text.value
 
 
-def _slack(r: Reader, value: object, path: str) -> SlackConfig | None:
-    f = r.mapping(value, path, ("mode",))
-    if f is None:
-        return None
-    mode = f.required("mode", lambda v, p: _slack_mode(r, v, p))
-    return SlackConfig(mode=mode) if mode is not None else None
-
-
-def _slack_mode(r: Reader, value: object, path: str) -> _SlackMode | None:
-    # YAML 1.1 reads a bare `off` (or `no`, `false`) as False; all of them mean off
-    if value is False:
-        return "off"
-    expected = f"one of {', '.join(_SLACK_MODES)}"
-    if not isinstance(value, str):
-        hint = "; YAML reads a bare on/yes/true as a boolean" if value is True else ""
-        r.add(path, f"must be {expected} (got {describe(value)}){hint}")
-        return None
-    text = r.text(value, path)
-    if text is None:
-        return None
-    for mode in _SLACK_MODES:
-        if text.value == mode:
-            return mode
-    r.add(path, f"must be {expected} (got {quote(text.shown)})")
-    return None
-
-
 def _services(
     r: Reader, value: object, path: str, has_pagerduty: bool, decision: Layer
 ) -> tuple[ServiceConfig, ...] | None:
@@ -262,6 +258,8 @@ def _service(
     own = f.optional("decision", lambda v, p: read_decision(r, v, p))
     decision = apply_decision(r, top, own)
     check_lower_objective(r, decision, own, slos or (), path, name.shown if name else None)
+    slack_channel = f.optional("slack_channel", lambda v, p: read_slack_channel(r, v, p))
+    managers = f.optional("managers", lambda v, p: read_managers(r, v, p))
     if name is None:
         return None
     return ServiceConfig(
@@ -271,6 +269,8 @@ def _service(
         pagerduty_service_ids=pagerduty_ids or (),
         reliability_window_days=reliability_window,
         decision=decision.rules if own is not None else None,
+        slack_channel=slack_channel,
+        managers=managers or (),
     )
 
 

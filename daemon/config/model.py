@@ -58,6 +58,50 @@ class StoreConfig:
 @dataclass(frozen=True)
 class SlackConfig:
     mode: Literal["off", "socket", "http"] = "off"
+    # the Web API base, ending in "/": method names are appended to it
+    api_url: str = "https://slack.com/api/"
+    # secrets (from ${ENV}): never shown in messages, nor in the repr
+    # xoxb-...; required when mode is socket or http
+    bot_token: str | None = field(default=None, repr=False)
+    # xapp-...; required when mode is socket
+    app_token: str | None = field(default=None, repr=False)
+    # required when mode is http: verifies the requests Slack sends
+    signing_secret: str | None = field(default=None, repr=False)
+    # the channel id (C..., G... or D...) the SRE digest goes to; None: no digest
+    sre_channel: str | None = None
+    # the slash command, as registered in the Slack app
+    command: str = "/slo-prep"
+
+
+@dataclass(frozen=True)
+class HttpConfig:
+    # what the daemon's HTTP server binds; an IPv6 literal without its brackets
+    listen_host: str = "0.0.0.0"
+    # 0 picks a free port (tests)
+    listen_port: int = 8080
+
+
+@dataclass(frozen=True)
+class AlertmanagerConfig:
+    # the webhook requires `Authorization: Bearer <token>`; a secret, as PagerDutyConfig.token
+    token: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class AlertsConfig:
+    # a PromQL label-matcher set in braces selecting the firing ALERTS series; None: all of them
+    match: str | None = None
+    # the label naming an alert's service (the daemon also tries sloth_service)
+    service_label: str = "service"
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    collect_interval_seconds: int = 60
+    incidents_interval_seconds: int = 300
+    refresh_seconds: int = 86400
+    # how late a scheduled run may still start
+    misfire_grace_seconds: int = 30
 
 
 @dataclass(frozen=True)
@@ -78,6 +122,10 @@ class ServiceConfig:
     # the decision rules in effect for this service when it has a `decision` section (the
     # top-level rules with the section's keys over them); None: the top-level rules hold
     decision: DecisionRules | None = None
+    # the channel id this service's packs go to; None: no channel of its own
+    slack_channel: str | None = None
+    # Slack user (U/W...) or user-group (S...) ids who may act on the service; empty: anyone
+    managers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -90,6 +138,11 @@ class Config:
     reliability: ReliabilityConfig = field(default_factory=ReliabilityConfig)
     # the top-level decision rules, defaults filled in
     decision: DecisionRules = field(default_factory=DecisionRules)
+    http: HttpConfig = field(default_factory=HttpConfig)
+    # None: no Alertmanager webhook
+    alertmanager: AlertmanagerConfig | None = None
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     # where it came from, for the pack's audit trail
     source: str = ""
     sha256: str = ""

@@ -13,10 +13,14 @@ import pytest
 import yaml
 
 from daemon.config import (
+    AlertmanagerConfig,
+    AlertsConfig,
     Config,
+    HttpConfig,
     PagerDutyConfig,
     PrometheusConfig,
     ReliabilityConfig,
+    ScheduleConfig,
     ServiceConfig,
     SlackConfig,
     Stakeholder,
@@ -123,7 +127,10 @@ def assert_issue(issue: ConfigIssue, path: str, fragment: str) -> None:
 
 def test_example_loads_to_the_expected_typed_values() -> None:
     source = CONFIG_DIR / "example.yaml"
-    environ = {"PROMETHEUS_TOKEN": "dummy-token", "PAGERDUTY_TOKEN": "dummy-pd-token"}
+    environ = {
+        "PROMETHEUS_TOKEN": "dummy-token",
+        "PAGERDUTY_TOKEN": "dummy-pd-token",
+    }
     config = load_config(source, environ=environ)
 
     decision = DecisionRules(
@@ -176,10 +183,12 @@ def test_example_loads_to_the_expected_typed_values() -> None:
                     decision,
                     options=replace(decision.options, freeze_days=14, lower_objective=98.5),
                 ),
+                slack_channel="C0123456789",
+                managers=("U012ABC", "S0ABCDE"),
             ),
         ),
         store=StoreConfig("sqlite:///slo-prep.db"),
-        slack=SlackConfig("off"),
+        slack=SlackConfig("off", sre_channel="C0123456789"),
         pagerduty=PagerDutyConfig(
             token="dummy-pd-token",
             url="https://api.pagerduty.com",
@@ -191,6 +200,10 @@ def test_example_loads_to_the_expected_typed_values() -> None:
         ),
         reliability=ReliabilityConfig(stable_percent=10, sharp_percent=50, top_incidents=5),
         decision=decision,
+        http=HttpConfig("0.0.0.0", 8080),
+        alertmanager=None,
+        alerts=AlertsConfig(match='{sloth_id!=""}', service_label="service"),
+        schedule=ScheduleConfig(60, 300, 86400, 30),
         source=str(source),
         sha256=hashlib.sha256(source.read_bytes()).hexdigest(),
     )
@@ -210,6 +223,11 @@ def dummy(name: str) -> str:
         return "https://dummy.invalid:9443"
     if name.upper().endswith("_FILE"):
         return __file__
+    # Slack tokens are checked for the prefix of their kind
+    if "BOT_TOKEN" in name.upper():
+        return f"xoxb-dummy-{name}"
+    if "APP_TOKEN" in name.upper():
+        return f"xapp-dummy-{name}"
     return f"dummy-{name}"
 
 
@@ -243,6 +261,20 @@ def test_defaults_apply_when_optional_keys_are_left_out(tmp_path: Path) -> None:
     assert config.decision == DecisionRules()
     assert config.services[0].decision is None
     assert config.rules_for(config.services[0]) == DecisionRules()
+    assert config.services[0].slack_channel is None
+    assert config.services[0].managers == ()
+    assert config.http == HttpConfig(listen_host="0.0.0.0", listen_port=8080)
+    assert config.alertmanager is None
+    assert config.alerts == AlertsConfig(match=None, service_label="service")
+    assert config.schedule == ScheduleConfig(
+        collect_interval_seconds=60,
+        incidents_interval_seconds=300,
+        refresh_seconds=86400,
+        misfire_grace_seconds=30,
+    )
+    assert config.slack == SlackConfig(
+        mode="off", api_url="https://slack.com/api/", command="/slo-prep"
+    )
     assert config.services[0].slos[0].description is None
     assert config.services[0].slos[0].min_events is None
     sli = config.services[0].slos[1].sli
@@ -431,11 +463,15 @@ def test_unknown_keys_are_errors_at_any_depth(tmp_path: Path, parent: str, known
 def test_unknown_store_and_slack_keys(tmp_path: Path) -> None:
     data = base()
     data["store"] = {"url": "sqlite:///x.db", "path": "x"}
-    data["slack"] = {"mode": "socket", "token": "x"}
+    data["slack"] = {"mode": "off", "token": "x"}
     issues = issues_of(tmp_path, data)
     assert [(i.path, i.message) for i in issues] == [
         ("store.path", "unknown key (expected one of: url)"),
-        ("slack.token", "unknown key (expected one of: mode)"),
+        (
+            "slack.token",
+            "unknown key (expected one of: mode, api_url, bot_token, app_token, "
+            "signing_secret, sre_channel, command); did you mean 'bot_token'?",
+        ),
     ]
 
 
@@ -773,8 +809,14 @@ def test_keys_are_not_substituted(tmp_path: Path) -> None:
     [("off", "off"), ('"off"', "off"), ("no", "off"), ("socket", "socket"), ("http", "http")],
 )
 def test_slack_modes(tmp_path: Path, text: str, mode: str) -> None:
-    content = yaml.safe_dump(base(), sort_keys=False) + f"slack:\n  mode: {text}\n"
-    assert load_config(write(tmp_path, content), environ={}).slack == SlackConfig(mode)  # type: ignore[arg-type]
+    # each mode with the secrets it needs (see test_each_slack_mode_needs_its_secrets)
+    secrets = {
+        "off": "",
+        "socket": "  bot_token: xoxb-1\n  app_token: xapp-1\n",
+        "http": "  bot_token: xoxb-1\n  signing_secret: s3\n",
+    }[mode]
+    content = yaml.safe_dump(base(), sort_keys=False) + f"slack:\n  mode: {text}\n{secrets}"
+    assert load_config(write(tmp_path, content), environ={}).slack.mode == mode
 
 
 @pytest.mark.parametrize(
@@ -1608,3 +1650,358 @@ def test_every_decision_issue_is_reported_at_once(tmp_path: Path) -> None:
         "services[0].decision.options.freeze_days",
         "services[0].decision.options.lower_objective",
     ]
+
+
+# --- http, slack, alertmanager, alerts and schedule --------------------------------------
+
+
+def with_integrations() -> dict[str, Any]:
+    """A valid config with every key of the daemon's outside ends given."""
+    data = base()
+    data["http"] = {"listen": "127.0.0.1:9000"}
+    data["slack"] = {
+        "mode": "socket",
+        "api_url": "http://127.0.0.1:8999/api/",
+        "bot_token": "${SLACK_BOT_TOKEN}",
+        "app_token": "${SLACK_APP_TOKEN}",
+        "signing_secret": "${SLACK_SIGNING_SECRET}",
+        "sre_channel": "C0123456789",
+        "command": "/slo_prep-2",
+    }
+    data["alertmanager"] = {"token": "${ALERTMANAGER_TOKEN}"}
+    data["alerts"] = {"match": ' {sloth_id!=""} ', "service_label": "sloth_service"}
+    data["schedule"] = {
+        "collect_interval": "30s",
+        "incidents_interval": "2m",
+        "refresh": "12h",
+        "misfire_grace_seconds": 120,
+    }
+    data["services"][0]["slack_channel"] = "G0CHECKOUT"
+    data["services"][0]["managers"] = ["U012ABC", "W0ENTERPRISE", "S0ABCDE"]
+    return data
+
+
+SLACK_ENV = {
+    "SLACK_BOT_TOKEN": "xoxb-hunter2-bot",
+    "SLACK_APP_TOKEN": "xapp-hunter2-app",
+    "SLACK_SIGNING_SECRET": "hunter2-signing",
+    "ALERTMANAGER_TOKEN": "hunter2-am",
+}
+
+
+def test_all_integration_keys_are_read(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, with_integrations()), environ=SLACK_ENV)
+    assert config.http == HttpConfig(listen_host="127.0.0.1", listen_port=9000)
+    assert config.slack == SlackConfig(
+        mode="socket",
+        api_url="http://127.0.0.1:8999/api/",
+        bot_token="xoxb-hunter2-bot",
+        app_token="xapp-hunter2-app",
+        signing_secret="hunter2-signing",
+        sre_channel="C0123456789",
+        command="/slo_prep-2",
+    )
+    assert config.alertmanager == AlertmanagerConfig(token="hunter2-am")
+    assert config.alerts == AlertsConfig(match='{sloth_id!=""}', service_label="sloth_service")
+    assert config.schedule == ScheduleConfig(
+        collect_interval_seconds=30,
+        incidents_interval_seconds=120,
+        refresh_seconds=43200,
+        misfire_grace_seconds=120,
+    )
+    assert config.services[0].slack_channel == "G0CHECKOUT"
+    assert config.services[0].managers == ("U012ABC", "W0ENTERPRISE", "S0ABCDE")
+    # the secrets stay out of the repr, as the PagerDuty token does
+    assert "hunter2" not in repr(config)
+
+
+def test_empty_integration_keys_count_as_not_given(tmp_path: Path) -> None:
+    data = base()
+    data.update(http=None, slack=None, alertmanager=None, alerts=None, schedule=None)
+    data["services"][0].update(slack_channel=None, managers=None)
+    config = load_config(write(tmp_path, data), environ={})
+    assert (config.http, config.slack, config.alertmanager) == (HttpConfig(), SlackConfig(), None)
+    assert (config.alerts, config.schedule) == (AlertsConfig(), ScheduleConfig())
+    assert (config.services[0].slack_channel, config.services[0].managers) == (None, ())
+
+
+def test_a_partial_schedule_keeps_the_other_defaults(tmp_path: Path) -> None:
+    data = put(base(), "schedule", {"refresh": "2h"})
+    assert load_config(write(tmp_path, data), environ={}).schedule == ScheduleConfig(
+        refresh_seconds=7200
+    )
+
+
+@pytest.mark.parametrize(
+    ("listen", "host", "port"),
+    [
+        ("0.0.0.0:8080", "0.0.0.0", 8080),
+        ("127.0.0.1:1", "127.0.0.1", 1),
+        ("[::]:0", "::", 0),
+        ("[::1]:65535", "::1", 65535),
+        ("localhost:9000", "localhost", 9000),
+        ("slo-prep.internal.:80", "slo-prep.internal.", 80),
+    ],
+)
+def test_http_listen_addresses(tmp_path: Path, listen: str, host: str, port: int) -> None:
+    data = put(base(), "http", {"listen": listen})
+    assert load_config(write(tmp_path, data), environ={}).http == HttpConfig(host, port)
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        ("8080", "must be host:port, as in 0.0.0.0:8080 or [::]:8080 (got '8080'); add the port"),
+        (":8080", "must be host:port"),
+        (8080, "must be a string (got integer 8080); quote it"),
+        ("::1:8080", "put an IPv6 address in brackets, as in [::1]:8080"),
+        ("[example]:80", "must have an IPv6 address in the brackets (got '[example]:80')"),
+        ("[127.0.0.1]:80", "must have an IPv6 address in the brackets"),
+        ("999.1.1.1:80", "must have an IPv4 address, an [IPv6] address or a host name"),
+        ("bad_host!:80", "must have an IPv4 address, an [IPv6] address or a host name"),
+        ("0.0.0.0:70000", "must have a port from 0 to 65535 after the colon"),
+        ("0.0.0.0:http", "must have a port from 0 to 65535"),
+        ("0.0.0.0:-1", "must have a port from 0 to 65535"),
+    ],
+)
+def test_bad_http_listen_addresses(tmp_path: Path, value: object, fragment: str) -> None:
+    issue = single_issue(tmp_path, put(base(), "http", {"listen": value}))
+    assert_issue(issue, "http.listen", fragment)
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "fragment"),
+    [
+        (
+            "slack.api_url",
+            "https://slack.com/api",
+            "must end with '/' (got 'https://slack.com/api')",
+        ),
+        ("slack.api_url", "slack.com/api/", "must be an http:// or https:// URL with a host"),
+        ("slack.sre_channel", "#sre", "(a Slack channel id, as in C0123456789, not the #name"),
+        ("slack.sre_channel", "c0123456789", "must match ^[CGD][A-Z0-9]{6,}$"),
+        ("slack.sre_channel", "C01", "must match ^[CGD][A-Z0-9]{6,}$"),
+        ("slack.command", "slo-prep", "(a slash command, as in /slo-prep; got 'slo-prep')"),
+        ("slack.command", "slo-prep", "; start it with '/'"),
+        ("slack.command", "/SLO", "must match ^/[a-z0-9_-]{1,31}$"),
+        ("slack.command", "/" + "a" * 32, "must match ^/[a-z0-9_-]{1,31}$"),
+        ("slack.mode", "sockets", "must be one of off, socket, http (got 'sockets')"),
+        ("slack.signing_secret", "", "must not be empty"),
+        ("alerts.match", 'sloth_id!=""', "must be a label-matcher set in braces"),
+        ("alerts.match", "", "must not be empty"),
+        ("alerts.service_label", "service-name", "must match ^[a-zA-Z_][a-zA-Z0-9_]*$"),
+        ("alerts.service_label", "1service", "(a Prometheus label name, as in service"),
+        ("schedule.collect_interval", "5s", "must be at least 10s (got '5s')"),
+        ("schedule.collect_interval", 60, "(got integer 60); add the unit, as in 60s"),
+        ("schedule.collect_interval", True, "must be a duration in s, m or h, like 90s"),
+        (
+            "schedule.collect_interval",
+            "1d",
+            "must be a duration in s, m or h, like 90s, 5m or 24h (got '1d')",
+        ),
+        ("schedule.collect_interval", "1.5m", "(got '1.5m')"),
+        ("schedule.collect_interval", "9" * 20 + "s", "must be a duration"),
+        ("schedule.incidents_interval", "59s", "must be at least 1m (got '59s')"),
+        ("schedule.incidents_interval", "0m", "must be at least 1m"),
+        ("schedule.refresh", "59m", "must be at least 1h (got '59m')"),
+        ("schedule.misfire_grace_seconds", 0, "must be 1 to 3600 (got 0)"),
+        ("schedule.misfire_grace_seconds", 3601, "must be 1 to 3600 (got 3601)"),
+        ("schedule.misfire_grace_seconds", "30", "must be an integer (got string '30')"),
+        ("services[0].slack_channel", "#checkout", "must match ^[CGD][A-Z0-9]{6,}$"),
+        ("services[0].managers", "U012ABC", "must be a list (got string 'U012ABC')"),
+        ("services[0].managers[1]", "@pat", "(a Slack user id (U... or W...) or user-group id"),
+        ("services[0].managers[1]", "u012abc", "must match ^[UWS][A-Z0-9]{6,}$"),
+        ("services[0].managers[1]", 12345678, "must be a string (got integer 12345678)"),
+    ],
+)
+def test_wrong_integration_values_are_reported_at_their_path(
+    tmp_path: Path, path: str, value: object, fragment: str
+) -> None:
+    issue = single_issue(tmp_path, put(with_integrations(), path, value), environ=SLACK_ENV)
+    assert_issue(issue, path, fragment)
+
+
+def test_duplicate_managers_are_reported_at_the_second(tmp_path: Path) -> None:
+    data = put(with_integrations(), "services[0].managers", ["U012ABC", "S0ABCDE", "U012ABC"])
+    issue = single_issue(tmp_path, data, environ=SLACK_ENV)
+    assert_issue(
+        issue,
+        "services[0].managers[2]",
+        "duplicate manager id 'U012ABC' (first at services[0].managers[0])",
+    )
+
+
+def test_an_empty_managers_list_means_anyone(tmp_path: Path) -> None:
+    data = put(with_integrations(), "services[0].managers", [])
+    assert load_config(write(tmp_path, data), environ=SLACK_ENV).services[0].managers == ()
+
+
+def test_unknown_integration_keys_get_a_suggestion(tmp_path: Path) -> None:
+    data = with_integrations()
+    data["http"]["listn"] = data["http"].pop("listen")
+    data["slack"]["sre_chanel"] = data["slack"].pop("sre_channel")
+    data["alertmanager"]["bearer_token"] = "x"
+    data["alerts"]["matcher"] = data["alerts"].pop("match")
+    data["schedule"]["collect"] = data["schedule"].pop("collect_interval")
+    data["services"][0]["channel"] = data["services"][0].pop("slack_channel")
+    data["htp"] = data.pop("http")
+    issues = issues_of(tmp_path, data, environ=SLACK_ENV)
+    # the top level's keys are checked before its sections are read
+    assert [(issue.path, issue.message.rpartition("; ")[2]) for issue in issues] == [
+        ("htp", "did you mean 'http'?"),
+        ("slack.sre_chanel", "did you mean 'sre_channel'?"),
+        ("alertmanager.bearer_token", "unknown key (expected one of: token)"),
+        ("alerts.matcher", "did you mean 'match'?"),
+        ("schedule.collect", "did you mean 'collect_interval'?"),
+        ("services[0].channel", "did you mean 'slack_channel'?"),
+    ]
+    data["http"] = {"listn": "0.0.0.0:80"}
+    issues = issues_of(tmp_path, data, environ=SLACK_ENV)
+    assert ("http.listn", "did you mean 'listen'?") in [
+        (issue.path, issue.message.rpartition("; ")[2]) for issue in issues
+    ]
+
+
+@pytest.mark.parametrize(
+    ("section", "path"),
+    [("http", "http.listen"), ("slack", "slack.mode"), ("alertmanager", "alertmanager.token")],
+)
+def test_integration_sections_need_their_key(tmp_path: Path, section: str, path: str) -> None:
+    assert_issue(single_issue(tmp_path, put(base(), section, {})), path, "missing required key")
+
+
+@pytest.mark.parametrize(
+    ("mode", "missing"),
+    [
+        ("socket", ["bot_token", "app_token"]),
+        ("http", ["bot_token", "signing_secret"]),
+    ],
+)
+def test_each_slack_mode_needs_its_secrets(tmp_path: Path, mode: str, missing: list[str]) -> None:
+    data = put(base(), "slack", {"mode": mode})
+    issues = issues_of(tmp_path, data)
+    assert [(issue.path, issue.message) for issue in issues] == [
+        (f"slack.{key}", f"required when slack.mode is {mode}") for key in missing
+    ]
+
+
+def test_slack_off_needs_no_secrets_but_checks_given_ones(tmp_path: Path) -> None:
+    data = put(base(), "slack", {"mode": False})
+    assert load_config(write(tmp_path, data), environ={}).slack == SlackConfig()
+    put(data, "slack.bot_token", "xapp-hunter2")
+    issue = single_issue(tmp_path, data)
+    assert_issue(issue, "slack.bot_token", "must start with xoxb-")
+
+
+def test_a_wrong_slack_secret_is_not_also_missing(tmp_path: Path) -> None:
+    data = put(base(), "slack", {"mode": "http", "bot_token": 12345, "signing_secret": "s"})
+    issue = single_issue(tmp_path, data)
+    assert_issue(issue, "slack.bot_token", "must be a string (got an integer)")
+
+
+def test_a_wrong_slack_mode_is_not_compared(tmp_path: Path) -> None:
+    # `on` is YAML's true: only the mode is reported, no secret is said to be missing
+    issue = single_issue(tmp_path, put(base(), "slack", {"mode": True}))
+    assert_issue(issue, "slack.mode", "must be one of off, socket, http (got boolean true)")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        (
+            "bot_token",
+            "xapp-hunter2",
+            "must start with xoxb- (a bot token; got an app-level token: it goes in app_token)",
+        ),
+        ("bot_token", "xoxp-hunter2", "must start with xoxb- (a bot token; got a user token)"),
+        ("bot_token", "hunter2", "must start with xoxb- (a bot token)"),
+        (
+            "app_token",
+            "xoxb-hunter2",
+            "must start with xapp- (an app-level token; got a bot token: it goes in bot_token)",
+        ),
+        ("app_token", "hunter2", "must start with xapp- (an app-level token)"),
+        ("app_token", "xapp-hunter2\nX-Evil: 1", "must not contain line breaks"),
+        (
+            "signing_secret",
+            12345678,
+            "must be a string (got an integer); quote it to keep it as text",
+        ),
+        ("signing_secret", {"key": "hunter2"}, "must be a string (got a mapping)"),
+    ],
+)
+def test_wrong_slack_secrets_are_not_echoed(
+    tmp_path: Path, key: str, value: object, message: str
+) -> None:
+    # written in the file, and (a string) through ${ENV}: the same message, the value unseen
+    ways = [(value, SLACK_ENV)]
+    if isinstance(value, str):
+        ways.append(("${SECRET}", {**SLACK_ENV, "SECRET": value}))
+    for written, environ in ways:
+        data = put(with_integrations(), f"slack.{key}", written)
+        issue = single_issue(tmp_path, data, environ=environ)
+        assert (issue.path, issue.message) == (f"slack.{key}", message)
+        for secret in ("hunter2", "12345678", "X-Evil"):
+            assert secret not in issue.message
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        (12345678, "must be a string (got an integer); quote it to keep it as text"),
+        ("hunter2\nX-Evil: 1", "must not contain line breaks"),
+        ("", "must not be empty"),
+    ],
+)
+def test_a_wrong_alertmanager_token_is_not_echoed(
+    tmp_path: Path, value: object, fragment: str
+) -> None:
+    issue = single_issue(tmp_path, put(base(), "alertmanager", {"token": value}))
+    assert_issue(issue, "alertmanager.token", fragment)
+    for secret in ("hunter2", "12345678", "X-Evil"):
+        assert secret not in issue.message
+
+
+def test_an_unset_alertmanager_token_is_reported_at_its_path(tmp_path: Path) -> None:
+    data = put(base(), "alertmanager", {"token": "${ALERTMANAGER_TOKEN}"})
+    assert_issue(
+        single_issue(tmp_path, data),
+        "alertmanager.token",
+        "environment variable ALERTMANAGER_TOKEN is not set",
+    )
+
+
+def test_the_values_of_set_integration_secrets_never_reach_messages(tmp_path: Path) -> None:
+    secrets = {
+        "SLACK_BOT_TOKEN": "hunter2-bot",
+        "SLACK_APP_TOKEN": "xoxb-hunter2-app",
+        "SLACK_SIGNING_SECRET": "hunter2\r\nX-Evil: 1",
+        "ALERTMANAGER_TOKEN": "   ",
+        "SLACK_URL": "https://hunter2:hunter2@slack.example.com/api",
+        "LISTEN": "hunter2",
+        "CHANNEL": "#hunter2",
+        "INTERVAL": "hunter2",
+    }
+    data = with_integrations()
+    put(data, "slack.api_url", "${SLACK_URL}")
+    put(data, "http.listen", "${LISTEN}")
+    put(data, "slack.sre_channel", "${CHANNEL}")
+    put(data, "schedule.refresh", "${INTERVAL}")
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, data), environ=secrets)
+    issues = {issue.path: issue.message for issue in caught.value.issues}
+    assert list(issues) == [
+        "http.listen",
+        "slack.api_url",
+        "slack.bot_token",
+        "slack.app_token",
+        "slack.signing_secret",
+        "slack.sre_channel",
+        "alertmanager.token",
+        "schedule.refresh",
+    ]
+    rendered = str(caught.value)
+    assert "hunter2" not in rendered.lower()
+    assert "X-Evil" not in rendered
+    assert "'${SLACK_URL}'" in issues["slack.api_url"]
+    assert issues["alertmanager.token"] == "must not be empty (got '${ALERTMANAGER_TOKEN}')"
