@@ -392,8 +392,7 @@ CMD_USAGE_LINE = "Usage: `{usage}`"
 CMD_HELP_INTRO = "Subcommands of `/slo-prep`:"
 CMD_HELP_LINE = "• `{usage}`"
 CMD_UNKNOWN_SUBCOMMAND = (
-    "“{word}” is not a `/slo-prep` subcommand. Subcommands: {subcommands}. "
-    "Try `/slo-prep help`."
+    "“{word}” is not a `/slo-prep` subcommand. Subcommands: {subcommands}. Try `/slo-prep help`."
 )
 CMD_MISSING = "Missing {what}."
 CMD_EXTRA = "Unexpected text after {what}: “{extra}”."
