@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from daemon import messages
+from daemon.core.mrkdwn import escape_mrkdwn
 
 MAX_QUESTION_CHARS = 500
 MAX_NOTE_CHARS = 500
@@ -95,11 +96,6 @@ class CommandError:
 
 
 Command = Ask | ListQuestions | Show | Refresh | Cancel | Decide | Status | Help
-
-
-def escape_mrkdwn(text: str) -> str:
-    """Slack's three control characters as entities, so user text cannot mention or link."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def usage(subcommand: str) -> str:

@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from daemon import messages as m
+from daemon.core.mrkdwn import escape_mrkdwn
 from daemon.render.environment import hours, minutes, num, pct, when
 
 # --- Slack's limits (FACTS.md, "Block Kit") ---
@@ -65,9 +66,7 @@ def text_length(text: str) -> int:
     return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
-def escape(text: object) -> str:
-    """User text as literal mrkdwn: ``&``, ``<``, ``>`` as entities, nothing else."""
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+escape = escape_mrkdwn
 
 
 def _units(char: str) -> int:
