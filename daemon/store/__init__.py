@@ -13,6 +13,8 @@ from daemon.store.errors import (
 from daemon.store.keys import alert_key, dedup_key, question_key
 from daemon.store.migrations import LATEST_VERSION
 from daemon.store.store import (
+    AlertState,
+    LeaderLock,
     OutboxEntry,
     Pack,
     PackKind,
@@ -24,7 +26,9 @@ from daemon.store.store import (
 
 __all__ = [
     "LATEST_VERSION",
+    "AlertState",
     "InvalidRecordError",
+    "LeaderLock",
     "OutboxEntry",
     "Pack",
     "PackKind",

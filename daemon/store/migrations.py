@@ -113,9 +113,24 @@ def _v2_alert_dedup_and_indexes(conn: Connection) -> None:
     Index("ix_outbox_pending", outbox.c.posted_at, outbox.c.created_at).create(conn)
 
 
+def _v3_post_progress_alert_state(conn: Connection) -> None:
+    # ALTER TABLE ADD COLUMN of nullable columns: the one DDL both backends run alike
+    for table, column, kind in (
+        ("outbox", "progress", "TEXT"),
+        ("questions", "decided_by", "TEXT"),
+        ("alert_dedup", "state", "VARCHAR(16)"),
+        ("alert_dedup", "sources", "TEXT"),
+        ("alert_dedup", "thread_key", "VARCHAR(500)"),
+        ("alert_dedup", "service", "TEXT"),
+        ("alert_dedup", "severity", "TEXT"),
+    ):
+        conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {kind}"))
+
+
 MIGRATIONS: Sequence[Migration] = (
     _v1_questions_packs_outbox,
     _v2_alert_dedup_and_indexes,
+    _v3_post_progress_alert_state,
 )
 LATEST_VERSION = len(MIGRATIONS)
 

@@ -25,6 +25,7 @@ questions = Table(
     Column("decided_option", Text, nullable=True),
     Column("decision_note", Text, nullable=True),
     Column("decided_at", UtcDateTime, nullable=True),
+    Column("decided_by", Text, nullable=True),
 )
 
 packs = Table(
@@ -51,6 +52,9 @@ outbox = Table(
     Column("posted_at", UtcDateTime, nullable=True),
     Column("attempts", Integer, nullable=False),
     Column("last_error", Text, nullable=True),
+    # JSON: what of a multi-message post already went out (parent ts, replies, chart), so a
+    # retry after a crash or a Slack failure continues the thread instead of starting anew
+    Column("progress", Text, nullable=True),
 )
 
 alert_dedup = Table(
@@ -59,4 +63,12 @@ alert_dedup = Table(
     Column("key", String(500), primary_key=True),
     Column("last_posted_at", UtcDateTime, nullable=False),
     Column("thread_ts", Text, nullable=True),
+    # "firing" or "resolved"; None for rows written before schema v3
+    Column("state", String(16), nullable=True),
+    # the sources currently reporting the alert firing, comma-separated and sorted
+    Column("sources", Text, nullable=True),
+    # the idempotency key of the announcement, whose thread a resolution replies in
+    Column("thread_key", String(500), nullable=True),
+    Column("service", Text, nullable=True),
+    Column("severity", Text, nullable=True),
 )

@@ -6,16 +6,29 @@ One code path for both backends (SQLAlchemy Core); the only dialect switch is wh
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
+import os
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal, Protocol, get_args
 
-from sqlalchemy import Connection, Engine, RowMapping, Table, create_engine, event, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    RowMapping,
+    Table,
+    create_engine,
+    event,
+    func,
+    select,
+    update,
+)
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
@@ -57,6 +70,7 @@ class Question:
     decided_option: str | None
     decision_note: str | None
     decided_at: datetime | None
+    decided_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +95,25 @@ class OutboxEntry:
     posted_at: datetime | None
     attempts: int
     last_error: str | None
+    progress: str | None = None
+
+
+@dataclass(frozen=True)
+class AlertState:
+    """One alert (by dedup key) as the daemon remembers it across cycles and restarts."""
+
+    key: str
+    last_posted_at: datetime
+    thread_ts: str | None
+    state: str | None
+    sources: str | None
+    thread_key: str | None
+    service: str | None
+    severity: str | None
+
+    @property
+    def source_set(self) -> frozenset[str]:
+        return frozenset(s for s in (self.sources or "").split(",") if s)
 
 
 def _new_id(prefix: str, length: int) -> str:
@@ -284,20 +317,28 @@ class Store:
             return [_question_of(row._mapping) for row in conn.execute(stmt)]
 
     def decide_question(
-        self, question_id: str, *, option: str, now: datetime, note: str | None = None
+        self,
+        question_id: str,
+        *,
+        option: str,
+        now: datetime,
+        note: str | None = None,
+        by: str | None = None,
     ) -> Question:
         """Close an open question with the option chosen; deciding twice is refused."""
         _check_text("decided_option", option)
         if note is not None:
             _check_text("decision_note", note)
-        return self._close_question(question_id, "decided", option, note, now)
+        if by is not None:
+            _check_text("decided_by", by)
+        return self._close_question(question_id, "decided", option, note, now, by)
 
     def cancel_question(
         self, question_id: str, *, now: datetime, note: str | None = None
     ) -> Question:
         if note is not None:
             _check_text("decision_note", note)
-        return self._close_question(question_id, "cancelled", None, note, now)
+        return self._close_question(question_id, "cancelled", None, note, now, None)
 
     def _close_question(
         self,
@@ -306,6 +347,7 @@ class Store:
         option: str | None,
         note: str | None,
         now: datetime,
+        by: str | None,
     ) -> Question:
         now = _check_time("now", now)
         q = schema.questions
@@ -313,7 +355,13 @@ class Store:
             result = conn.execute(
                 update(q)
                 .where(q.c.id == question_id, q.c.status == "open")
-                .values(status=status, decided_option=option, decision_note=note, decided_at=now)
+                .values(
+                    status=status,
+                    decided_option=option,
+                    decision_note=note,
+                    decided_at=now,
+                    decided_by=by,
+                )
                 .returning(q.c.id)
             )
             if result.first() is not None:
@@ -465,46 +513,219 @@ class Store:
             )
             return self._entry(conn, entry_id)
 
+    def save_progress(self, entry_id: int, progress: str) -> None:
+        """Remember what of a multi-message post already went out (JSON)."""
+        _check_json("progress", progress)
+        o = schema.outbox
+        with self._tx("save_progress") as conn:
+            conn.execute(update(o).where(o.c.id == entry_id).values(progress=progress))
+
+    def get_entry_by_key(self, key: str) -> OutboxEntry | None:
+        o = schema.outbox
+        with self._tx("get_entry_by_key") as conn:
+            row = conn.execute(select(o).where(o.c.idempotency_key == key)).first()
+            return None if row is None else _entry_of(row._mapping)
+
+    def outbox_depth(self) -> tuple[int, datetime | None]:
+        """How many entries wait to be posted, and when the oldest of them was stored."""
+        o = schema.outbox
+        stmt = select(func.count(), func.min(o.c.created_at)).where(o.c.posted_at.is_(None))
+        with self._tx("outbox_depth") as conn:
+            count, oldest = conn.execute(stmt).one()
+        return int(count), oldest
+
     def _entry(self, conn: Connection, entry_id: int) -> OutboxEntry:
         row = conn.execute(select(schema.outbox).where(schema.outbox.c.id == entry_id)).first()
         if row is None:
             raise RecordNotFoundError(f"outbox entry {entry_id} does not exist")
         return _entry_of(row._mapping)
 
-    # -- alert dedup -------------------------------------------------------------------------
+    # -- alert state ----------------------------------------------------------------------------
 
-    def should_post(self, key: str, now: datetime, within: timedelta = timedelta(hours=1)) -> bool:
-        """False when an alert with this key was posted less than ``within`` before ``now``."""
-        now = _check_time("now", now)
+    def get_alert(self, key: str) -> AlertState | None:
         d = schema.alert_dedup
-        with self._tx("should_post") as conn:
-            last = conn.execute(select(d.c.last_posted_at).where(d.c.key == key)).scalar()
-        return last is None or now - last >= within
+        with self._tx("get_alert") as conn:
+            row = conn.execute(select(d).where(d.c.key == key)).first()
+            return None if row is None else _alert_of(row._mapping)
 
-    def alert_thread(self, key: str) -> str | None:
-        """The thread of the last post for ``key`` (to reply in it), if any."""
+    def alerts_firing_from(self, source: str) -> list[AlertState]:
+        """Alerts ``source`` reported firing and has not reported resolved since."""
         d = schema.alert_dedup
-        with self._tx("alert_thread") as conn:
-            value = conn.execute(select(d.c.thread_ts).where(d.c.key == key)).scalar()
-            return None if value is None else str(value)
+        with self._tx("alerts_firing_from") as conn:
+            rows = conn.execute(select(d).where(d.c.state == "firing")).all()
+        alerts = [_alert_of(row._mapping) for row in rows]
+        return [a for a in alerts if source in a.source_set]
 
-    def record(self, key: str, now: datetime, thread_ts: str | None) -> None:
-        """Remember that an alert with ``key`` was posted at ``now`` (upsert)."""
+    def note_firing(
+        self,
+        key: str,
+        *,
+        source: str,
+        service: str,
+        severity: str,
+        now: datetime,
+        within: timedelta = timedelta(hours=1),
+    ) -> tuple[AlertState, bool]:
+        """Record that ``source`` sees the alert firing: ``(state, announce)``.
+
+        ``announce`` is True for an alert never seen, and for one that had resolved and fires
+        again at least ``within`` after the last announcement; then ``last_posted_at`` becomes
+        ``now``. One transaction, under a row lock on PostgreSQL and the write lock on SQLite,
+        so two sources reporting the same alert at once announce it once."""
         _check_text("key", key, max_len=500)
-        if thread_ts is not None:
-            _check_text("thread_ts", thread_ts)
+        _check_text("source", source)
         now = _check_time("now", now)
         d = schema.alert_dedup
-        stmt = self._insert(d).values(key=key, last_posted_at=now, thread_ts=thread_ts)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[d.c.key],
-            set_={
-                "last_posted_at": stmt.excluded.last_posted_at,
-                "thread_ts": stmt.excluded.thread_ts,
-            },
-        )
-        with self._tx("record") as conn:
-            conn.execute(stmt)
+        with self._tx("note_firing") as conn:
+            row = conn.execute(select(d).where(d.c.key == key).with_for_update()).first()
+            if row is None:
+                inserted = conn.execute(
+                    self._insert(d)
+                    .values(
+                        key=key,
+                        last_posted_at=now,
+                        state="firing",
+                        sources=source,
+                        service=service,
+                        severity=severity,
+                    )
+                    .on_conflict_do_nothing()
+                    .returning(d.c.key)
+                ).first()
+                if inserted is not None:
+                    return self._alert(conn, key), True
+                row = conn.execute(select(d).where(d.c.key == key).with_for_update()).one()
+            current = _alert_of(row._mapping)
+            announce = current.state != "firing" and now - current.last_posted_at >= within
+            values: dict[str, Any] = {
+                "state": "firing",
+                "sources": ",".join(sorted(current.source_set | {source})),
+            }
+            if announce:
+                values["last_posted_at"] = now
+            conn.execute(update(d).where(d.c.key == key).values(**values))
+            return self._alert(conn, key), announce
+
+    def note_resolved(self, key: str, *, source: str) -> tuple[AlertState | None, bool]:
+        """Record that ``source`` no longer sees the alert: ``(state, resolved)``; ``resolved``
+        is True when that was the last source seeing it firing (post the resolution then)."""
+        d = schema.alert_dedup
+        with self._tx("note_resolved") as conn:
+            row = conn.execute(select(d).where(d.c.key == key).with_for_update()).first()
+            if row is None:
+                return None, False
+            current = _alert_of(row._mapping)
+            left = current.source_set - {source}
+            resolved = current.state == "firing" and not left
+            values: dict[str, Any] = {"sources": ",".join(sorted(left))}
+            if resolved:
+                values["state"] = "resolved"
+            conn.execute(update(d).where(d.c.key == key).values(**values))
+            return self._alert(conn, key), resolved
+
+    def set_alert_thread(self, key: str, thread_key: str) -> None:
+        """The outbox key of the alert's announcement (its resolution replies in that thread)."""
+        _check_text("thread_key", thread_key, max_len=500)
+        d = schema.alert_dedup
+        with self._tx("set_alert_thread") as conn:
+            conn.execute(update(d).where(d.c.key == key).values(thread_key=thread_key))
+
+    def _alert(self, conn: Connection, key: str) -> AlertState:
+        d = schema.alert_dedup
+        return _alert_of(conn.execute(select(d).where(d.c.key == key)).one()._mapping)
+
+    # -- leadership ----------------------------------------------------------------------------
+
+    def leader_lock(self, name: int) -> LeaderLock:
+        """A lock only one process holds at a time, released when the process dies (even by
+        ``kill -9``): a PostgreSQL session advisory lock on a connection of its own, or on
+        SQLite an ``flock`` on a file next to the database."""
+        if self._engine.dialect.name == "postgresql":
+            return _AdvisoryLock(self._engine, name)
+        database = self._engine.url.database
+        assert database is not None
+        return _FileLock(Path(database).expanduser().resolve().with_suffix(".leader"))
+
+
+class LeaderLock(Protocol):
+    def try_acquire(self) -> bool:
+        """Take the lock if free; True while this process holds it (and it is still valid)."""
+
+    def release(self) -> None: ...
+
+
+class _AdvisoryLock:
+    def __init__(self, engine: Engine, name: int) -> None:
+        self._engine = engine
+        self._name = name
+        self._conn: Connection | None = None
+
+    def try_acquire(self) -> bool:
+        if self._conn is not None:
+            try:  # still ours while the session lives
+                self._conn.execute(select(1)).scalar()
+                self._conn.commit()
+                return True
+            except sa_exc.SQLAlchemyError:
+                self._drop()
+                return False
+        try:
+            conn = self._engine.connect()
+        except sa_exc.SQLAlchemyError:
+            return False
+        try:
+            got = bool(conn.execute(select(func.pg_try_advisory_lock(self._name))).scalar())
+            conn.commit()
+        except sa_exc.SQLAlchemyError:
+            got = False
+        if got:
+            self._conn = conn
+        else:
+            conn.close()
+        return got
+
+    def release(self) -> None:
+        if self._conn is None:
+            return
+        try:
+            self._conn.execute(select(func.pg_advisory_unlock(self._name)))
+            self._conn.commit()
+        except sa_exc.SQLAlchemyError:
+            pass  # the session is gone, and the lock with it
+        self._drop()
+
+    def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(sa_exc.SQLAlchemyError):
+                conn.close()
+
+
+class _FileLock:
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._fd: int | None = None
+
+    def try_acquire(self) -> bool:
+        if self._fd is not None:
+            return True
+        fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return False
+        self._fd = fd
+        return True
+
+    def release(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)  # closing drops the flock
+
+
+def _alert_of(row: RowMapping) -> AlertState:
+    return AlertState(**{str(k): v for k, v in row.items()})
 
 
 def _question_of(row: RowMapping) -> Question:

@@ -99,9 +99,8 @@ def test_upgrade_from_version_1_keeps_data(store_url: str, open_: Callable[[], S
     store = open_()
     assert _version_rows(store_url) == list(range(1, LATEST_VERSION + 1))
     assert [e.idempotency_key for e in store.pending()] == ["k1"]
-    assert store.should_post("x", T0)  # the v2 table exists and works
-    store.record("x", T0, "1700000000.000100")
-    assert not store.should_post("x", T0 + timedelta(minutes=1))
+    # the v2 table with its v3 columns exists and works
+    assert store.note_firing("x", source="evaluation", service="s", severity="page", now=T0)[1]
 
 
 def test_database_newer_than_code_is_refused(store_url: str, open_: Callable[[], Store]) -> None:
@@ -322,19 +321,54 @@ def test_concurrent_enqueue_of_one_key_from_10_threads(
 # -- alert dedup -----------------------------------------------------------------------------
 
 
-def test_alert_dedup_within_the_hour_and_after(store: Store) -> None:
+def test_an_alert_is_announced_once_then_again_after_resolving_and_an_hour(
+    store: Store,
+) -> None:
     key = dedup_key(None, "checkout", "page")
-    assert store.should_post(key, T0)
-    store.record(key, T0, "1700000000.000100")
-    assert not store.should_post(key, T0 + timedelta(minutes=59, seconds=59))
-    assert store.should_post(key, T0 + timedelta(hours=1))
-    assert store.should_post(key, T0 + timedelta(minutes=10), within=timedelta(minutes=5))
-    assert store.should_post(dedup_key(None, "checkout", "ticket"), T0)  # other severity
-    assert store.alert_thread(key) == "1700000000.000100"
-    later = T0 + timedelta(hours=2)
-    store.record(key, later, "1700007200.000200")  # upsert, not a second row
-    assert not store.should_post(key, later + timedelta(minutes=30))
-    assert store.alert_thread(key) == "1700007200.000200"
+    common = {"service": "checkout", "severity": "page"}
+    state, announce = store.note_firing(key, source="evaluation", now=T0, **common)
+    assert announce and state.state == "firing" and state.source_set == {"evaluation"}
+    # a second source, or the same one again, while it fires: no second announcement
+    _, announce = store.note_firing(key, source="alertmanager", now=T0, **common)
+    assert not announce
+    _, announce = store.note_firing(key, source="evaluation", now=T0 + timedelta(hours=3), **common)
+    assert not announce
+    assert store.get_alert(key).source_set == {"evaluation", "alertmanager"}  # type: ignore[union-attr]
+    assert [a.key for a in store.alerts_firing_from("alertmanager")] == [key]
+    # resolved only when the last source lets go
+    assert store.note_resolved(key, source="evaluation")[1] is False
+    state, resolved = store.note_resolved(key, source="alertmanager")
+    assert resolved and state is not None and state.state == "resolved"
+    assert store.note_resolved(key, source="alertmanager")[1] is False  # once
+    assert store.alerts_firing_from("alertmanager") == []
+    # firing again within the hour of the announcement: kept quiet; an hour on: announced
+    _, announce = store.note_firing(
+        key, source="evaluation", now=T0 + timedelta(minutes=59), **common
+    )
+    assert not announce
+    store.note_resolved(key, source="evaluation")
+    state, announce = store.note_firing(
+        key, source="evaluation", now=T0 + timedelta(hours=1), **common
+    )
+    assert announce and state.last_posted_at == T0 + timedelta(hours=1)
+    other, announce = store.note_firing(
+        dedup_key(None, "checkout", "ticket"), source="evaluation", now=T0, **common
+    )
+    assert announce  # another severity is another alert
+    store.set_alert_thread(key, "alert:checkout:page:2026")
+    assert store.get_alert(key).thread_key == "alert:checkout:page:2026"  # type: ignore[union-attr]
+    assert store.note_resolved("never-seen", source="evaluation") == (None, False)
+
+
+def test_one_leader_at_a_time(store: Store, open_: Callable[[], Store]) -> None:
+    first, second = store.leader_lock(42), open_().leader_lock(42)
+    assert first.try_acquire()
+    assert first.try_acquire()  # re-checking keeps it
+    assert not second.try_acquire()
+    first.release()
+    assert second.try_acquire()
+    assert not first.try_acquire()
+    second.release()
 
 
 # -- keys and URLs (backend-independent, run on both for uniformity) -------------------------
