@@ -35,8 +35,13 @@ def build_pagerduty(config: PagerDutyConfig | None) -> pagerduty.PagerDutyCollec
     )
 
 
-def generator_name() -> str:
+def package_version() -> str:
     try:
-        return f"slo-prep {version('slo-prep')}"
+        return version("slo-prep")
     except PackageNotFoundError:
-        return "slo-prep (not installed)"
+        return "not installed"
+
+
+def generator_name() -> str:
+    found = package_version()
+    return f"slo-prep {found}" if found != "not installed" else "slo-prep (not installed)"

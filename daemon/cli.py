@@ -59,6 +59,18 @@ def _parser() -> argparse.ArgumentParser:
     draft.add_argument(
         "--chart", metavar="FILE", help="also write the budget burn-down chart (PNG) here"
     )
+    run = commands.add_parser(
+        "run", help="run the daemon: scheduled collection, Slack, burn alerts, HTTP"
+    )
+    run.add_argument("-c", "--config", required=True, metavar="FILE")
+    run.add_argument(
+        "--once", action="store_true", help="run one collection/evaluation cycle and exit"
+    )
+    run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="write what would be posted to stdout (one JSON object per message), not Slack",
+    )
     return parser
 
 
@@ -142,6 +154,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = load_config(args.config)
         if args.command == "validate-config":
             return _validate(config)
+        if args.command == "run":
+            from daemon.runtime.run import run_daemon
+
+            return run_daemon(config, once=args.once, dry_run=args.dry_run)
         return _draft(args, config)
     except (ConfigError, UsageError) as exc:
         print(str(exc), file=sys.stderr)

@@ -396,3 +396,26 @@ def draft_pack(
         recommendation=half.recommendation,
         rules=rules,
     )
+
+
+def evaluate_burns(
+    service: ServiceConfig, at: datetime, prometheus: PrometheusCollector
+) -> tuple[SloEvidence, ...]:
+    """The burn-rate conditions of every SLO of ``service`` at ``at``: the daemon's own
+    multi-window multi-burn-rate evaluation of each cycle. Seven instant queries per SLI (the
+    burn windows), shared by SLOs with the same SLI; no budget, history or incidents."""
+    run = QueryRun(prometheus)
+    evidence: list[SloEvidence] = []
+    for spec in service.slos:
+        window = resolve_window(spec.window, at)
+        le: str | None = None
+        if isinstance(spec.sli, LatencySli):
+            found = _latency_bucket(run, spec.sli, window)
+            if isinstance(found, Problem):
+                evidence.append(assess_slo(spec, window, SloInputs(setup=found)))
+                continue
+            le = found
+        templates = sli_templates(spec.sli, le)
+        burns = {seconds: _measure(run, templates, seconds, at) for seconds in BURN_WINDOWS}
+        evidence.append(assess_slo(spec, window, SloInputs(burns=burns)))
+    return tuple(evidence)

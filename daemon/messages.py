@@ -412,3 +412,87 @@ CMD_WHAT_SERVICE = "service"
 CMD_WHAT_QUESTION = "question"
 CMD_WHAT_QUESTION_ID = "question id"
 CMD_WHAT_OPTION_ID = "option id"
+
+# --- the daemon's Slack replies (daemon/runtime) ---
+# mrkdwn; every value that came from a person is escaped before it is put in.
+CMD_ASK_REGISTERED = (
+    "Registered *{id}* for *{service}*: “{question}”{deadline}. The pack will be posted to "
+    "<#{channel}> shortly."
+)
+CMD_ASK_DEADLINE = " (decision by {deadline})"
+CMD_NOT_MANAGER = (
+    "Only the managers of *{service}* may {action} its questions. Ask one of them: {managers}."
+)
+CMD_ACTION_REGISTER = "register"
+CMD_ACTION_CHANGE = "change"
+CMD_LIST_EMPTY = "No questions registered{scope}."
+CMD_LIST_SCOPE = " for *{service}*"
+CMD_LIST_HEADER = "Questions{scope}, most recent first:"
+CMD_LIST_LINE = (
+    "• “{question}” — *{id}* · {service} · {status}{deadline} · asked by <@{user}> {when}"
+)
+CMD_LIST_DEADLINE = " · by {deadline}"
+CMD_UNKNOWN_QUESTION = "There is no question *{id}*. `/slo-prep list` shows the registered ones."
+CMD_SHOW = (
+    "*{id}* — “{question}”\n"
+    "Service *{service}* · status *{status}*{deadline} · asked by <@{user}> on {when}\n"
+    "Packs drafted: {packs}{latest}"
+)
+CMD_SHOW_LATEST = " · latest {when}: {headline}"
+CMD_SHOW_DECIDED = "\nDecided *{option}* by {by} on {when}{note}"
+CMD_SHOW_NOTE = ": “{note}”"
+CMD_NOT_OPEN = "Question *{id}* is already {status}; only open questions can be {action}."
+CMD_REFRESH_QUEUED = "Refreshing *{id}*: the new pack will be posted in its thread shortly."
+CMD_CANCELLED = "Cancelled *{id}*. Its pack stays in the channel; it will not be refreshed."
+CMD_DECIDED = "Recorded *{option}* for *{id}*; the decision is posted in the pack's thread."
+CMD_BAD_OPTION_FOR_PACK = "*{option}* is not an option of {id}'s latest pack (options: {options})."
+CMD_STATUS_WORKING = "Measuring *{service}*…"
+CMD_STATUS_LINE = "*{service}* — {slos}"
+CMD_STATUS_SLO = "{name}: {consumed} of the budget used in {elapsed} of the window, {state}"
+CMD_STATUS_SLO_UNMEASURED = "{name}: not measured ({reason})"
+CMD_STATUS_FAILED = "Could not measure *{service}*: {reason}"
+CMD_INTERNAL_ERROR = (
+    "Something went wrong on our side; nothing was registered. Try again, or ask the team "
+    "running slo-prep to look at its log (error id {error_id})."
+)
+CMD_WRONG_COMMAND = "This app answers `{expected}`, not `{got}`."
+
+# --- what the daemon posts ---
+POST_DECISION = "*Decision recorded:* {option} — chosen by <@{user}> on {when}.{note}"
+POST_DECISION_NOTE = "\n> {note}"
+POST_WHAT_CHANGED = "*What changed since the last pack* ({previous} → {current}):"
+POST_CHANGE_BUDGET = "• {slo}: {consumed} of the budget used ({delta} since the last pack)"
+POST_CHANGE_NEW_WINDOW = "• {slo}: a new budget window started ({consumed} used so far)"
+POST_CHANGE_STATE = "• {slo}: policy state {before} → *{after}*"
+POST_CHANGE_FIRINGS = "• {slo}: {count} new burn-rate firing(s), the latest from {start}"
+POST_CHANGE_INCIDENTS = "• New incidents among the top contributors: {incidents}"
+POST_CHANGE_NOTHING = "• No change in budget, firings or incidents."
+POST_REFRESH_DEADLINE = "Refreshed an hour before the decision deadline ({deadline})."
+POST_ALERT_HEADER = "Burn alert: {service} ({severity})"
+POST_ALERT_INTRO = (
+    "*Burn-rate alert firing* for *{service}* — severity *{severity}*, from {sources}: "
+    "{alerts}. The drafted pack is below and in the thread."
+)
+POST_ALERT_NO_QUESTION = (
+    "No decision question is open for *{service}*, so the pack is evidence only "
+    "(NO_DECISION_FRAMED). A manager can frame one with `{command} ask {service} <question> "
+    "[by YYYY-MM-DD]`."
+)
+POST_ALERT_QUESTION = "Open question *{id}*: the pack below is its full draft."
+POST_RESOLVED = "*Resolved:* the {severity} burn alert for *{service}* stopped firing ({when})."
+BUTTON_REFRESH = "Refresh"
+BUTTON_DECIDE = "Record decision"
+MODAL_TITLE = "Record decision"
+MODAL_SUBMIT = "Record"
+MODAL_OPTION = "Option chosen"
+MODAL_NOTE = "Note (optional)"
+MODAL_NO_OPTIONS = "This pack has no options to choose from: frame the question and refresh."
+MODAL_QUESTION = "*{id}* — “{question}”"
+
+# --- the daemon's log lines and HTTP answers ---
+LOG_STARTED = "slo-prep daemon started"
+LOG_CONFIG = "effective config"
+HTTP_UNAUTHORIZED = "unauthorized"
+HTTP_NOT_FOUND = "not found"
+HTTP_TOO_LARGE = "request body too large"
+HTTP_BAD_WEBHOOK = "bad webhook: {reason}"

@@ -20,6 +20,7 @@ _SLACK_KEYS = (
     "signing_secret",
     "sre_channel",
     "command",
+    "output_dir",
 )
 _ALERTMANAGER_KEYS = ("token",)
 _ALERTS_KEYS = ("match", "service_label")
@@ -118,6 +119,7 @@ def read_slack(r: Reader, value: object, path: str) -> SlackConfig | None:
     signing_secret = f.optional("signing_secret", r.secret)
     sre_channel = f.optional("sre_channel", lambda v, p: r.matching(v, p, _CHANNEL, _CHANNEL_WHAT))
     command = f.optional("command", lambda v, p: _command(r, v, p))
+    output_dir = f.optional("output_dir", r.text)
     if mode is None:
         return None
     # given but wrong, a secret has been reported: it is not also missing
@@ -134,6 +136,7 @@ def read_slack(r: Reader, value: object, path: str) -> SlackConfig | None:
         signing_secret=signing_secret.value if signing_secret is not None else None,
         sre_channel=sre_channel.value if sre_channel is not None else None,
         command=command if command is not None else defaults.command,
+        output_dir=output_dir.value if output_dir is not None else None,
     )
 
 

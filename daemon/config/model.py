@@ -71,6 +71,8 @@ class SlackConfig:
     sre_channel: str | None = None
     # the slash command, as registered in the Slack app
     command: str = "/slo-prep"
+    # with mode off: each pack is also written there as <pack id>.md (else stdout only)
+    output_dir: str | None = None
 
 
 @dataclass(frozen=True)

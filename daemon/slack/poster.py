@@ -149,24 +149,23 @@ class SlackPoster:
         with what was already posted in ``posted``."""
         if not payloads:
             raise ValueError(m.SLACK_NOTHING_TO_POST)
-        parent_ts = self._post_message(channel, payloads[0], None, None)
+        parent_ts = self.post_message(channel, payloads[0])
         result = PostResult(parent_ts)
         for payload in payloads[1:]:
-            result.reply_ts.append(self._post_message(channel, payload, parent_ts, result))
+            result.reply_ts.append(self.post_message(channel, payload, parent_ts, result))
         if chart is not None:
-            file_id = self._upload(channel, parent_ts, chart, chart_name, result)
+            file_id = self.upload(channel, parent_ts, chart, chart_name, result)
             result = PostResult(parent_ts, result.reply_ts, file_id)
         return result
 
-    # --- internals -----------------------------------------------------------------------------
-
-    def _post_message(
+    def post_message(
         self,
         channel: str,
         payload: Mapping[str, Any],
-        thread_ts: str | None,
-        posted: PostResult | None,
+        thread_ts: str | None = None,
+        posted: PostResult | None = None,
     ) -> str:
+        """Post one message (a reply when ``thread_ts`` is given); its ``ts``."""
         args: dict[str, Any] = {**payload, "channel": channel}
         if thread_ts is not None:
             args["thread_ts"] = thread_ts
@@ -180,9 +179,21 @@ class SlackPoster:
             raise slack_error("chat.postMessage", BAD_RESPONSE, posted=posted)
         return ts
 
-    def _upload(
-        self, channel: str, thread_ts: str, chart: bytes, name: str, posted: PostResult
+    def update_message(self, channel: str, ts: str, payload: Mapping[str, Any]) -> None:
+        """Replace the message ``ts`` with ``payload`` (``chat.update``)."""
+        args: dict[str, Any] = {**payload, "channel": channel, "ts": ts}
+        args.pop("thread_ts", None)
+        self._call("chat.update", channel, None, lambda: self.client.chat_update(**args))
+
+    def upload(
+        self,
+        channel: str,
+        thread_ts: str,
+        chart: bytes,
+        name: str,
+        posted: PostResult | None = None,
     ) -> str | None:
+        """Share ``chart`` (PNG) in the thread of ``thread_ts``; the file id."""
         response = self._call(
             "files.upload_v2",
             channel,

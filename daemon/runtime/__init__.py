@@ -1,0 +1,1 @@
+"""The long-running daemon: scheduler, HTTP endpoints, Slack, alerts, the outbox."""

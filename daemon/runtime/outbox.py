@@ -1,0 +1,172 @@
+"""Posts what the outbox holds, oldest first, and marks each entry posted once Slack said ok.
+
+An entry is one or more messages (a pack: the parent, then its thread; a reply: one message in
+the thread of another entry), maybe a chart, maybe an update of an earlier parent. Progress is
+saved after every message, so a retry (after a Slack failure or a restart) continues where it
+stopped instead of posting the parent again. A reply waits until the entry it answers is
+posted. Only the leader drains, one drain at a time.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from daemon.runtime.context import Runtime
+from daemon.slack.poster import PermanentSlackError, SlackError
+from daemon.store import OutboxEntry
+
+log = logging.getLogger("slo_prep.outbox")
+
+# a failing entry waits 5 s, 10 s, 20 s ... up to 10 minutes between tries
+_BACKOFF_FIRST = 5.0
+_BACKOFF_MAX = 600.0
+_BATCH = 100
+
+
+@dataclass
+class _Progress:
+    thread_ts: str | None = None  # the parent's ts, or the thread a reply entry posts in
+    sent: int = 0
+    chart: bool = False
+    updated: bool = False
+
+    @classmethod
+    def of(cls, entry: OutboxEntry) -> _Progress:
+        if not entry.progress:
+            return cls()
+        raw = json.loads(entry.progress)
+        return cls(
+            raw.get("thread_ts"),
+            int(raw.get("sent", 0)),
+            bool(raw.get("chart")),
+            bool(raw.get("updated")),
+        )
+
+    def dump(self) -> str:
+        return json.dumps(
+            {
+                "thread_ts": self.thread_ts,
+                "sent": self.sent,
+                "chart": self.chart,
+                "updated": self.updated,
+            }
+        )
+
+
+@dataclass
+class Backoff:
+    """In memory: after a restart every pending entry is tried again at once."""
+
+    until: dict[int, float] = field(default_factory=dict)
+    delay: dict[int, float] = field(default_factory=dict)
+
+    def ready(self, entry_id: int) -> bool:
+        return time.monotonic() >= self.until.get(entry_id, 0.0)
+
+    def failed(self, entry_id: int) -> None:
+        delay = min(self.delay.get(entry_id, _BACKOFF_FIRST / 2) * 2, _BACKOFF_MAX)
+        self.delay[entry_id] = delay
+        self.until[entry_id] = time.monotonic() + delay
+
+    def clear(self, entry_id: int) -> None:
+        self.until.pop(entry_id, None)
+        self.delay.pop(entry_id, None)
+
+
+_backoff = Backoff()
+
+
+def drain(rt: Runtime, backoff: Backoff = _backoff) -> int:
+    """Post every pending entry that can go now; how many were completed."""
+    if not rt.leadership.is_leader:
+        return 0
+    done = 0
+    with rt.drain_lock:
+        waiting_on: set[str] = set()
+        for entry in rt.store.pending(limit=_BATCH):
+            if not rt.leadership.is_leader or rt.health.stopping:
+                break
+            if not backoff.ready(entry.id):
+                waiting_on.add(entry.idempotency_key)
+                continue
+            thread_ts: str | None = None
+            if entry.thread_of is not None:
+                thread_ts = _parent_ts(rt, entry.thread_of)
+                if thread_ts is None:
+                    waiting_on.add(entry.idempotency_key)
+                    continue
+            try:
+                _deliver(rt, entry, thread_ts)
+            except SlackError as exc:
+                outcome = (
+                    "permanent_error"
+                    if isinstance(exc, PermanentSlackError)
+                    else ("transient_error")
+                )
+                rt.metrics.slack_posts.labels(outcome=outcome).inc()
+                rt.store.mark_failed(entry.id, f"{exc.method}: {exc.code}")
+                backoff.failed(entry.id)
+                log.warning(
+                    "posting outbox entry %s failed: %s %s (%s)",
+                    entry.idempotency_key,
+                    exc.method,
+                    exc.code,
+                    outcome,
+                )
+                continue
+            rt.store.mark_posted(entry.id, rt.now())
+            rt.metrics.slack_posts.labels(outcome="ok").inc()
+            backoff.clear(entry.id)
+            done += 1
+    update_depth(rt)
+    return done
+
+
+def update_depth(rt: Runtime) -> None:
+    count, oldest = rt.store.outbox_depth()
+    rt.metrics.outbox_pending.set(count)
+    age = 0.0 if oldest is None else max(0.0, (rt.clock() - oldest).total_seconds())
+    rt.metrics.outbox_oldest_age.set(age)
+
+
+def _parent_ts(rt: Runtime, key: str) -> str | None:
+    parent = rt.store.get_entry_by_key(key)
+    if parent is None:
+        return None
+    return _Progress.of(parent).thread_ts
+
+
+def _deliver(rt: Runtime, entry: OutboxEntry, thread_ts: str | None) -> None:
+    payload: dict[str, Any] = json.loads(entry.payload)
+    messages: list[dict[str, Any]] = payload.get("messages") or []
+    progress = _Progress.of(entry)
+    if entry.pack_id is not None and progress.sent == 0:
+        stored = rt.store.get_pack(entry.pack_id)
+        if stored is not None:
+            rt.sink.archive(stored.id, json.loads(stored.document))
+    in_thread = thread_ts is not None
+    for index in range(progress.sent, len(messages)):
+        reply_to = thread_ts if in_thread else (None if index == 0 else progress.thread_ts)
+        ts = rt.sink.post(entry.channel, messages[index], reply_to)
+        if index == 0 and not in_thread:
+            progress.thread_ts = ts
+        elif in_thread:
+            progress.thread_ts = thread_ts
+        progress.sent = index + 1
+        rt.store.save_progress(entry.id, progress.dump())
+    root = thread_ts if in_thread else progress.thread_ts
+    chart = payload.get("chart")
+    if chart and root is not None and not progress.chart:
+        rt.sink.upload(entry.channel, root, base64.b64decode(chart), "burn-down.png")
+        progress.chart = True
+        rt.store.save_progress(entry.id, progress.dump())
+    update = payload.get("update_parent")
+    if update and thread_ts is not None and not progress.updated:
+        rt.sink.update(entry.channel, thread_ts, update)
+        progress.updated = True
+        rt.store.save_progress(entry.id, progress.dump())
