@@ -458,6 +458,7 @@ CMD_INTERNAL_ERROR = (
 CMD_WRONG_COMMAND = "This app answers `{expected}`, not `{got}`."
 
 # --- what the daemon posts ---
+POST_PACK_TEXT = "SLO prep pack — {service}: {question}"
 POST_DECISION = "*Decision recorded:* {option} — chosen by <@{user}> on {when}.{note}"
 POST_DECISION_NOTE = "\n> {note}"
 POST_WHAT_CHANGED = "*What changed since the last pack* ({previous} → {current}):"

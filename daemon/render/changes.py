@@ -37,8 +37,11 @@ def _points(delta: float) -> str:
 
 
 def budget_delta(previous: Doc, current: Doc) -> float | None:
-    """Consumed fraction now minus then, when both were measured over the same window."""
-    if previous.get("window", {}).get("start") != current.get("window", {}).get("start"):
+    """Consumed fraction now minus then: a rolling window always compares (it slides); a
+    calendar one only within the same window, not across a new month or quarter."""
+    before_window, window = previous.get("window") or {}, current.get("window") or {}
+    rolling = before_window.get("kind") == window.get("kind") == "rolling"
+    if not rolling and before_window.get("start") != window.get("start"):
         return None
     before, after = _consumed(previous), _consumed(current)
     if before is None or after is None:

@@ -126,6 +126,10 @@ def enqueue_question_pack(
     rt.metrics.packs_drafted.labels(kind=kind).inc()
     rendered = render_slack(document)
     parent = with_buttons(rendered[0], question.id)
+    # the notification and the channel list show the question, escaped like everything else
+    parent["text"] = m.POST_PACK_TEXT.format(
+        service=escape_mrkdwn(question.service), question=escape_mrkdwn(question.question)
+    )
     payload: dict[str, Any] = {"kind": "pack", "chart": _chart(document)}
     thread_of: str | None = None
     if refresh_no == 0 or not previous:
@@ -196,10 +200,8 @@ def enqueue_alert_pack(
         {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(intro)}},
         *list(parent.get("blocks") or [])[: _MAX_BLOCKS - 1],
     ]
-    parent["text"] = (
-        m.POST_ALERT_HEADER.format(service=service.name, severity=severity)
-        + " — "
-        + str(parent.get("text", ""))
+    parent["text"] = m.POST_ALERT_HEADER.format(
+        service=escape_mrkdwn(service.name), severity=escape_mrkdwn(severity)
     )
     payload = {"kind": "pack", "chart": _chart(document), "messages": [parent, *rendered[1:]]}
     rt.store.enqueue(key, channel=channel, payload=json.dumps(payload), now=now, pack_id=stored.id)

@@ -10,7 +10,9 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
@@ -38,18 +40,29 @@ DRAIN_SECONDS = 5
 REFRESH_CHECK_SECONDS = 60
 # after-ack work (drafting packs, answering `status`) runs here, not on the HTTP threads
 WORK_THREADS = 8
+# Slack takes about one message per second per channel (FACTS.md)
+POST_INTERVAL = 1.0
 
 
-def build_sink(config: Config, dry_run: bool, out: TextIO) -> Sink:
+def build_sink(
+    config: Config, dry_run: bool, out: TextIO, post_interval: float = POST_INTERVAL
+) -> Sink:
     slack = config.slack
     if dry_run or slack.mode == "off" or slack.bot_token is None:
         directory = Path(slack.output_dir) if slack.output_dir else None
         return TextSink(out, directory)
     client = build_client(slack.bot_token, slack.api_url)
-    return SlackSink(SlackPoster(client), slack.api_url)
+    return SlackSink(SlackPoster(client, min_interval_seconds=post_interval), slack.api_url)
 
 
-def build_runtime(config: Config, *, dry_run: bool = False, out: TextIO = sys.stdout) -> Runtime:
+def build_runtime(
+    config: Config,
+    *,
+    dry_run: bool = False,
+    out: TextIO = sys.stdout,
+    clock: Callable[[], datetime] = utc_now,
+    post_interval: float = POST_INTERVAL,
+) -> Runtime:
     metrics = Metrics(package_version())
     store = open_store(config.store.url)
     schedule = config.schedule
@@ -60,13 +73,13 @@ def build_runtime(config: Config, *, dry_run: bool = False, out: TextIO = sys.st
         store=store,
         prometheus=build_prometheus(config.prometheus),
         pagerduty=build_pagerduty(config.pagerduty),
-        sink=build_sink(config, dry_run, out),
+        sink=build_sink(config, dry_run, out, post_interval),
         metrics=metrics,
         generator=generator_name(),
         work=ThreadPoolExecutor(WORK_THREADS, thread_name_prefix="work"),
         leadership=Leadership(store.leader_lock(LEADER_LOCK_ID), metrics),
         health=Health(stale_after_seconds=stale),
-        clock=utc_now,
+        clock=clock,
     )
 
 
