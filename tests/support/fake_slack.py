@@ -13,7 +13,14 @@ It answers as Slack answers: HTTP 200 with ``{"ok": true, ...}`` or ``{"ok": fal
 "ratelimited"}`` for rate limits. Requests may be form-encoded or JSON (slack_sdk sends
 ``chat.postMessage`` as JSON, most other methods form-encoded); ``blocks`` and ``view`` may be
 JSON strings or JSON values. The token comes from ``Authorization: Bearer`` or a ``token``
-parameter: missing is ``not_authed``, wrong is ``invalid_auth``.
+parameter: missing is ``not_authed``, wrong is ``invalid_auth``, the app-level token (``xapp-``)
+on a bot method is ``not_allowed_token_type``.
+
+``apps.connections.open`` (Socket Mode) takes only the app-level token, and only in the
+``Authorization`` header: the bot token there is ``not_allowed_token_type``, the app token as a
+form parameter ``invalid_auth`` (slack-ruby-client#363, python-slack-sdk#1877). It answers the
+``ws://`` URL of the attached ``socket_mode`` endpoint (tests/support/fake_socket_mode.py),
+a new single-use ticket each call.
 
 Block Kit limits enforced on ``chat.postMessage``, ``chat.postEphemeral`` and ``chat.update``
 (FACTS.md, "Block Kit"): at most 50 blocks (100 in a ``views.open`` view), a known block type,
@@ -39,7 +46,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 MAX_BLOCKS = 50
@@ -72,6 +79,15 @@ BLOCK_TYPES = frozenset(
 TEXT_TYPES = ("plain_text", "mrkdwn")
 TEAM_ID = "T0FAKE0001"
 BOT_USER_ID = "U0FAKEBOT1"
+APP_ID = "A0FAKEAPP1"
+# Methods an app-level token may call; everything else here wants the bot token.
+APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
+
+
+class SocketModeEndpoint(Protocol):
+    """What ``apps.connections.open`` hands out URLs for (``FakeSocketMode``)."""
+
+    def issue_url(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -135,12 +151,14 @@ def text_length(text: str) -> int:
 class FakeSlack:
     token: str = "xoxb-test"
     channels: frozenset[str] | None = None  # None: every channel exists
+    app_token: str = "xapp-test"  # the app-level token, for apps.connections.open only
     url: str = ""
     calls: list[Call] = field(default_factory=list)
     messages: list[Message] = field(default_factory=list)
     files: list[UploadedFile] = field(default_factory=list)
     uploads: list[bytes] = field(default_factory=list)  # raw bodies of upload POSTs
     views: list[dict[str, Any]] = field(default_factory=list)
+    socket_mode: SocketModeEndpoint | None = None  # None: apps.connections.open fails
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -149,6 +167,11 @@ class FakeSlack:
         self._ids = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+
+    @property
+    def api_url(self) -> str:
+        """``base_url`` for ``WebClient``: slack_sdk joins it with the method name."""
+        return f"{self.url}/api/"
 
     # --- scripting -----------------------------------------------------------------------------
 
@@ -210,7 +233,7 @@ class FakeSlack:
                     extra["Retry-After"] = str(fault.retry_after)
                 return fault.status, extra, {"ok": False, "error": fault.error}
             try:
-                self._authenticate(params, headers)
+                self._authenticate(method, params, headers)
                 handler = _METHODS.get(method)
                 if handler is None:
                     raise _ApiError("unknown_method")
@@ -238,11 +261,25 @@ class FakeSlack:
             queue.pop(0)
         return fault
 
-    def _authenticate(self, params: Mapping[str, Any], headers: Mapping[str, str]) -> None:
+    def _authenticate(
+        self, method: str, params: Mapping[str, Any], headers: Mapping[str, str]
+    ) -> None:
         auth = headers.get("authorization", "")
-        token = auth[len("Bearer ") :] if auth.startswith("Bearer ") else params.get("token")
+        bearer = auth[len("Bearer ") :] if auth.startswith("Bearer ") else None
+        if method in APP_TOKEN_METHODS:
+            if not bearer:
+                # Slack refuses an app token passed as a parameter (python-slack-sdk#1877)
+                raise _ApiError("invalid_auth" if params.get("token") else "not_authed")
+            if bearer == self.token:
+                raise _ApiError("not_allowed_token_type")
+            if bearer != self.app_token:
+                raise _ApiError("invalid_auth")
+            return
+        token = bearer or params.get("token")
         if not token:
             raise _ApiError("not_authed")
+        if token == self.app_token:
+            raise _ApiError("not_allowed_token_type")
         if token != self.token:
             raise _ApiError("invalid_auth")
 
@@ -258,6 +295,12 @@ class FakeSlack:
         return channel
 
     # --- methods -------------------------------------------------------------------------------
+
+    def _connections_open(self, params: dict[str, Any], now: float) -> dict[str, Any]:
+        if self.socket_mode is None:
+            # fake's code: a test forgot to attach the Socket Mode server
+            raise _ApiError("socket_mode_not_attached")
+        return {"url": self.socket_mode.issue_url()}
 
     def _auth_test(self, params: dict[str, Any], now: float) -> dict[str, Any]:
         return {
@@ -382,6 +425,7 @@ class FakeSlack:
 
 
 _METHODS = {
+    "apps.connections.open": FakeSlack._connections_open,
     "auth.test": FakeSlack._auth_test,
     "chat.postMessage": FakeSlack._post_message,
     "chat.postEphemeral": FakeSlack._post_ephemeral,
@@ -581,11 +625,17 @@ def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
 
 @contextmanager
 def fake_slack(
-    token: str = "xoxb-test", channels: frozenset[str] | set[str] | None = None
+    token: str = "xoxb-test",
+    channels: frozenset[str] | set[str] | None = None,
+    app_token: str = "xapp-test",
 ) -> Iterator[FakeSlack]:
     """A running ``FakeSlack`` on 127.0.0.1 (random port), stopped on exit. With ``channels``,
     any other channel is ``channel_not_found``."""
-    fake = FakeSlack(token=token, channels=frozenset(channels) if channels is not None else None)
+    fake = FakeSlack(
+        token=token,
+        app_token=app_token,
+        channels=frozenset(channels) if channels is not None else None,
+    )
     fake.start()
     try:
         yield fake
