@@ -26,6 +26,7 @@ log = logging.getLogger("slo_prep.outbox")
 _BACKOFF_FIRST = 5.0
 _BACKOFF_MAX = 600.0
 _BATCH = 100
+_PASSES = 3
 
 
 @dataclass
@@ -82,49 +83,55 @@ _backoff = Backoff()
 
 
 def drain(rt: Runtime, backoff: Backoff = _backoff) -> int:
-    """Post every pending entry that can go now; how many were completed."""
+    """Post every pending entry that can go now; how many were completed. A reply queued before
+    its parent goes in the next pass of the same drain, once the parent is out."""
     if not rt.leadership.is_leader:
         return 0
     done = 0
     with rt.drain_lock:
-        waiting_on: set[str] = set()
-        for entry in rt.store.pending(limit=_BATCH):
-            if not rt.leadership.is_leader or rt.health.stopping:
+        for _ in range(_PASSES):
+            posted, waiting = _pass(rt, backoff)
+            done += posted
+            if not posted or not waiting:
                 break
-            if not backoff.ready(entry.id):
-                waiting_on.add(entry.idempotency_key)
-                continue
-            thread_ts: str | None = None
-            if entry.thread_of is not None:
-                thread_ts = _parent_ts(rt, entry.thread_of)
-                if thread_ts is None:
-                    waiting_on.add(entry.idempotency_key)
-                    continue
-            try:
-                _deliver(rt, entry, thread_ts)
-            except SlackError as exc:
-                outcome = (
-                    "permanent_error"
-                    if isinstance(exc, PermanentSlackError)
-                    else ("transient_error")
-                )
-                rt.metrics.slack_posts.labels(outcome=outcome).inc()
-                rt.store.mark_failed(entry.id, f"{exc.method}: {exc.code}")
-                backoff.failed(entry.id)
-                log.warning(
-                    "posting outbox entry %s failed: %s %s (%s)",
-                    entry.idempotency_key,
-                    exc.method,
-                    exc.code,
-                    outcome,
-                )
-                continue
-            rt.store.mark_posted(entry.id, rt.now())
-            rt.metrics.slack_posts.labels(outcome="ok").inc()
-            backoff.clear(entry.id)
-            done += 1
     update_depth(rt)
     return done
+
+
+def _pass(rt: Runtime, backoff: Backoff) -> tuple[int, int]:
+    posted = waiting = 0
+    for entry in rt.store.pending(limit=_BATCH):
+        if not rt.leadership.is_leader or rt.health.stopping:
+            break
+        if not backoff.ready(entry.id):
+            continue
+        thread_ts: str | None = None
+        if entry.thread_of is not None:
+            thread_ts = _parent_ts(rt, entry.thread_of)
+            if thread_ts is None:
+                waiting += 1
+                continue
+        try:
+            _deliver(rt, entry, thread_ts)
+        except SlackError as exc:
+            permanent = isinstance(exc, PermanentSlackError)
+            outcome = "permanent_error" if permanent else "transient_error"
+            rt.metrics.slack_posts.labels(outcome=outcome).inc()
+            rt.store.mark_failed(entry.id, f"{exc.method}: {exc.code}")
+            backoff.failed(entry.id)
+            log.warning(
+                "posting outbox entry %s failed: %s %s (%s)",
+                entry.idempotency_key,
+                exc.method,
+                exc.code,
+                outcome,
+            )
+            continue
+        rt.store.mark_posted(entry.id, rt.now())
+        rt.metrics.slack_posts.labels(outcome="ok").inc()
+        backoff.clear(entry.id)
+        posted += 1
+    return posted, waiting
 
 
 def update_depth(rt: Runtime) -> None:

@@ -108,9 +108,15 @@ def make_runtime(
     built: list[Runtime] = []
 
     def make(
-        *, store_url: str | None = None, clock: Clock | None = None, **options: Any
+        *,
+        store_url: str | None = None,
+        clock: Clock | None = None,
+        prometheus_url: str | None = None,
+        **options: Any,
     ) -> Runtime:
-        document = daemon_config(prometheus.url, slack.api_url, store_url or sqlite_url, **options)
+        document = daemon_config(
+            prometheus_url or prometheus.url, slack.api_url, store_url or sqlite_url, **options
+        )
         path = tmp_path / f"config-{len(built)}.yaml"
         path.write_text(json.dumps(document))
         rt = build_runtime(
