@@ -50,8 +50,10 @@ def configure(
     root.handlers[:] = [handler]
     root.setLevel(level)
     # the client libraries log request URLs and bodies at DEBUG; keep them at WARNING
-    for noisy in ("urllib3", "slack_sdk", "apscheduler", "waitress"):
+    for noisy in ("urllib3", "slack_sdk", "waitress"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # "skipped: maximum number of running instances reached" is max_instances=1 working
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
 
 
 def _redact(value: Any) -> Any:

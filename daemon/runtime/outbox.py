@@ -13,6 +13,7 @@ import base64
 import json
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +27,8 @@ log = logging.getLogger("slo_prep.outbox")
 _BACKOFF_FIRST = 5.0
 _BACKOFF_MAX = 600.0
 _BATCH = 100
-_PASSES = 3
+_PASSES = 20
+_CHANNELS_AT_ONCE = 4
 
 
 @dataclass
@@ -83,24 +85,43 @@ _backoff = Backoff()
 
 
 def drain(rt: Runtime, backoff: Backoff = _backoff) -> int:
-    """Post every pending entry that can go now; how many were completed. A reply queued before
-    its parent goes in the next pass of the same drain, once the parent is out."""
+    """Post every pending entry that can go now; how many were completed.
+
+    Channels are posted to in parallel (Slack's limit is per channel), each channel's entries
+    in order. Passes repeat while they make progress, so an entry queued during a pass (or a
+    reply whose parent just went out) goes in the same drain. A drain already running in this
+    process takes new entries in its next pass: a second caller returns at once."""
     if not rt.leadership.is_leader:
         return 0
+    if not rt.drain_lock.acquire(blocking=False):
+        return 0
     done = 0
-    with rt.drain_lock:
+    try:
         for _ in range(_PASSES):
-            posted, waiting = _pass(rt, backoff)
+            posted = _pass(rt, backoff)
             done += posted
-            if not posted or not waiting:
+            if not posted:
                 break
+    finally:
+        rt.drain_lock.release()
     update_depth(rt)
     return done
 
 
-def _pass(rt: Runtime, backoff: Backoff) -> tuple[int, int]:
-    posted = waiting = 0
+def _pass(rt: Runtime, backoff: Backoff) -> int:
+    by_channel: dict[str, list[OutboxEntry]] = {}
     for entry in rt.store.pending(limit=_BATCH):
+        by_channel.setdefault(entry.channel, []).append(entry)
+    if len(by_channel) <= 1:
+        return sum(_post_channel(rt, entries, backoff) for entries in by_channel.values())
+    with ThreadPoolExecutor(min(len(by_channel), _CHANNELS_AT_ONCE)) as pool:
+        futures = [pool.submit(_post_channel, rt, e, backoff) for e in by_channel.values()]
+        return sum(f.result() for f in futures)
+
+
+def _post_channel(rt: Runtime, entries: list[OutboxEntry], backoff: Backoff) -> int:
+    posted = 0
+    for entry in entries:
         if not rt.leadership.is_leader or rt.health.stopping:
             break
         if not backoff.ready(entry.id):
@@ -109,8 +130,7 @@ def _pass(rt: Runtime, backoff: Backoff) -> tuple[int, int]:
         if entry.thread_of is not None:
             thread_ts = _parent_ts(rt, entry.thread_of)
             if thread_ts is None:
-                waiting += 1
-                continue
+                continue  # its parent is not out yet: a later pass
         try:
             _deliver(rt, entry, thread_ts)
         except SlackError as exc:
@@ -131,7 +151,7 @@ def _pass(rt: Runtime, backoff: Backoff) -> tuple[int, int]:
         rt.metrics.slack_posts.labels(outcome="ok").inc()
         backoff.clear(entry.id)
         posted += 1
-    return posted, waiting
+    return posted
 
 
 def update_depth(rt: Runtime) -> None:

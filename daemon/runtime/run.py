@@ -182,7 +182,9 @@ def run_daemon(
         # wait=True: a job in flight (a post half done) finishes before the store closes
         scheduler.shutdown(wait=True)
         rt.health.scheduler_running = False
-        rt.work.shutdown(wait=True)
+        # work not started yet is dropped: a question stored without its pack gets it from
+        # the refresh job at the next start
+        rt.work.shutdown(wait=True, cancel_futures=True)
         server.stop()
         _close(rt)
         log.info("stopped")
@@ -190,6 +192,6 @@ def run_daemon(
 
 
 def _close(rt: Runtime) -> None:
-    rt.work.shutdown(wait=True)
+    rt.work.shutdown(wait=True, cancel_futures=True)
     rt.leadership.release()
     rt.store.close()

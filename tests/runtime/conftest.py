@@ -144,3 +144,50 @@ def settle(rt: Runtime) -> None:
     assert isinstance(pool, ThreadPoolExecutor)
     pool.shutdown(wait=True)
     rt.work = ThreadPoolExecutor(4)
+
+
+@pytest.fixture(scope="session")
+def live_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrometheusServer]:
+    """The scenario's history ending at the current minute: for daemon processes, whose clock
+    is the real one."""
+    from datetime import UTC
+
+    from tests.generator.prometheus_server import start_demo_server
+
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    server = start_demo_server(tmp_path_factory.mktemp("live-prometheus"), at=now, days_before=35)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+DaemonFactory = Callable[..., Any]
+
+
+@pytest.fixture
+def daemon(
+    live_prometheus: PrometheusServer, slack: FakeSlack, tmp_path: Path, sqlite_url: str
+) -> Iterator[DaemonFactory]:
+    """Starts ``slo-prep run`` processes (killed at teardown); keyword arguments go to
+    ``daemon_config``, plus ``store_url`` and ``args`` (extra command-line arguments)."""
+    from tests.generator.prometheus_server import free_port
+    from tests.runtime.daemon_process import DaemonProcess
+
+    started: list[DaemonProcess] = []
+
+    def start(*, store_url: str | None = None, port: int | None = None, **options: Any) -> Any:
+        document = daemon_config(
+            live_prometheus.url, slack.api_url, store_url or sqlite_url, **options
+        )
+        port = port or free_port()
+        document["http"] = {"listen": f"127.0.0.1:{port}"}
+        path = tmp_path / f"daemon-{len(started)}.yaml"
+        path.write_text(json.dumps(document))
+        process = DaemonProcess(path, port, tmp_path / f"daemon-{len(started)}.log")
+        started.append(process)
+        return process.start()
+
+    yield start
+    for process in started:
+        process.stop()

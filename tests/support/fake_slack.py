@@ -196,6 +196,11 @@ class FakeSlack:
                 _Fault(status, error, retry_after if status == 429 else None, count)
             )
 
+    def clear_faults(self) -> None:
+        """Forget every failure scripted with ``fail_next`` and not used yet."""
+        with self._lock:
+            self._faults.clear()
+
     def calls_to(self, method: str) -> list[Call]:
         with self._lock:
             return [c for c in self.calls if c.method == method]
