@@ -351,7 +351,7 @@ def test_an_alert_is_announced_once_then_again_after_resolving_and_an_hour(
         key, source="evaluation", now=T0 + timedelta(hours=1), **common
     )
     assert announce and state.last_posted_at == T0 + timedelta(hours=1)
-    other, announce = store.note_firing(
+    _other, announce = store.note_firing(
         dedup_key(None, "checkout", "ticket"), source="evaluation", now=T0, **common
     )
     assert announce  # another severity is another alert
