@@ -26,6 +26,7 @@ VALUES = CHART / "values.yaml"
 SCHEMA = CHART / "values.schema.json"
 TEMPLATES = CHART / "templates"
 CI_CASES = sorted((CHART / "ci").glob("*-values.yaml"))
+CHART_README = REPO / "helm" / "README.md"
 RULES = CHART / "files" / "rules.yaml"
 RULES_TEST = CHART / "files" / "rules.test.yaml"
 RUNBOOKS = REPO / "runbooks"
@@ -67,6 +68,13 @@ def case_values(case: Path) -> dict[str, Any]:
     """The values ``helm install -f case`` works with. An empty case file means defaults."""
     overrides = load_yaml(case)
     return merge_values(default_values(), mapping(overrides) if overrides is not None else {})
+
+
+def readme_examples() -> list[dict[str, Any]]:
+    """The values files shown in helm/README.md (its yaml blocks), merged as Helm would."""
+    blocks = re.findall(r"^```yaml\n(.*?)^```", CHART_README.read_text("utf-8"), re.M | re.S)
+    assert blocks, f"{CHART_README} shows no values"
+    return [merge_values(default_values(), mapping(yaml.safe_load(block))) for block in blocks]
 
 
 def is_sqlite(values: Mapping[str, Any]) -> bool:

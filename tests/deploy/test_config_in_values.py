@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.deploy.chart import CI_CASES, case_values, default_values
+from tests.deploy.chart import CI_CASES, case_values, default_values, readme_examples
 from tests.deploy.pod import DUMMY_SECRETS, PLACEHOLDER, pod_environment, validate
 
 
@@ -25,6 +25,14 @@ def test_each_ci_cases_config_passes_validate_config(case: Path, tmp_path: Path)
     values = case_values(case)
     result = validate(values["config"], pod_environment(values), tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_chart_readmes_examples_pass_validate_config(tmp_path: Path) -> None:
+    for number, values in enumerate(readme_examples()):
+        where = tmp_path / str(number)
+        where.mkdir()
+        result = validate(values["config"], pod_environment(values), where)
+        assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("case", CI_CASES, ids=lambda p: p.name)

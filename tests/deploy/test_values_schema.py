@@ -20,6 +20,7 @@ from tests.deploy.chart import (
     default_values,
     is_sqlite,
     merge_values,
+    readme_examples,
 )
 
 
@@ -54,6 +55,11 @@ def test_there_are_ci_cases_for_each_deployment_shape() -> None:
 @pytest.mark.parametrize("case", CI_CASES, ids=lambda p: p.name)
 def test_ci_case_matches_the_schema(case: Path) -> None:
     assert problems(case_values(case)) == []
+
+
+def test_the_chart_readmes_examples_match_the_schema() -> None:
+    for example in readme_examples():
+        assert problems(example) == []
 
 
 @pytest.mark.parametrize("case", CI_CASES, ids=lambda p: p.name)
