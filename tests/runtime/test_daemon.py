@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import statistics
+from datetime import UTC, datetime
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -170,3 +171,40 @@ def request_json(url: str) -> dict[str, object]:
     assert answer.status == 200, answer.body
     result: dict[str, object] = answer.json()
     return result
+
+
+def test_once_dry_run_prints_what_would_be_posted(
+    live_prometheus: object, slack: FakeSlack, tmp_path: Path, sqlite_url: str
+) -> None:
+    import subprocess
+    import sys
+
+    from tests.runtime.conftest import daemon_config
+    from tests.runtime.daemon_process import ROOT
+
+    document = daemon_config(live_prometheus.url, slack.api_url, sqlite_url)  # type: ignore[attr-defined]
+    config = tmp_path / "once.yaml"
+    config.write_text(json.dumps(document))
+    store = open_store(sqlite_url)
+    try:
+        store.add_question(
+            service="checkout",
+            question="Dry <!here> run?",
+            asked_by="U0MANAGER1",
+            channel="C0ASKEDHERE",
+            now=datetime.now(UTC),
+        )
+    finally:
+        store.close()
+    done = subprocess.run(
+        [sys.executable, "-m", "daemon", "run", "-c", str(config), "--once", "--dry-run"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    parents = [r for r in records if r.get("channel") == SERVICE_CHANNEL and r["thread_ts"] is None]
+    assert len(parents) == 1 and "Dry &lt;!here&gt; run?" in parents[0]["text"]
+    assert slack.messages == []  # dry run: nothing reached Slack

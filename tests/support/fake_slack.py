@@ -158,6 +158,8 @@ class FakeSlack:
     files: list[UploadedFile] = field(default_factory=list)
     uploads: list[bytes] = field(default_factory=list)  # raw bodies of upload POSTs
     views: list[dict[str, Any]] = field(default_factory=list)
+    # what was POSTed to a response_url (``response_url(...)`` makes one), in order
+    responses: list[dict[str, Any]] = field(default_factory=list)
     socket_mode: SocketModeEndpoint | None = None  # None: apps.connections.open fails
 
     def __post_init__(self) -> None:
@@ -195,6 +197,11 @@ class FakeSlack:
             self._faults.setdefault(method, []).append(
                 _Fault(status, error, retry_after if status == 429 else None, count)
             )
+
+    def response_url(self, name: str = "1") -> str:
+        """A ``response_url`` as Slack gives with a command or an interaction; POSTs to it are
+        recorded in ``responses`` (Slack answers them with 200 ``ok``)."""
+        return f"{self.url}/commands/T0FAKE/{name}"
 
     def clear_faults(self) -> None:
         """Forget every failure scripted with ``fail_next`` and not used yet."""
@@ -611,6 +618,11 @@ def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
                 status = fake.handle_upload(split.path.rsplit("/", 1)[-1], body)
                 text = b"OK - " + str(len(body)).encode() if status == 200 else b"not found"
                 self._send(status, text, {"Content-Type": "text/plain"})
+                return
+            if split.path.startswith("/commands/"):
+                with fake._lock:
+                    fake.responses.append(json.loads(body or b"{}"))
+                self._send(200, b"ok", {"Content-Type": "text/plain"})
                 return
             if not split.path.startswith("/api/"):
                 self._send(404, b"not found", {"Content-Type": "text/plain"})
