@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import json
 import statistics
-from datetime import UTC, datetime
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
