@@ -10,6 +10,8 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from daemon.core.commands import SUBCOMMANDS
+
 COLLECTORS = ("prometheus", "pagerduty", "alerts_series")
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
@@ -107,6 +109,10 @@ class Metrics:
             self.slack_posts.labels(outcome=outcome)
         for outcome in ("ok", "degraded"):
             self.cycles.labels(outcome=outcome)
+        # every series exists from the start, so increase() sees the first error after a restart
+        for subcommand in SUBCOMMANDS:
+            for outcome in ("ok", "refused", "error"):
+                self.commands.labels(subcommand=subcommand, outcome=outcome)
 
     def collector(self, name: str, ok: bool, now_unix: float) -> None:
         self.collector_requests.labels(collector=name, outcome="ok" if ok else "error").inc()

@@ -470,7 +470,7 @@ def test_unknown_store_and_slack_keys(tmp_path: Path) -> None:
         (
             "slack.token",
             "unknown key (expected one of: mode, api_url, bot_token, app_token, "
-            "signing_secret, sre_channel, command); did you mean 'bot_token'?",
+            "signing_secret, sre_channel, command, output_dir); did you mean 'bot_token'?",
         ),
     ]
 

@@ -22,7 +22,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
@@ -283,8 +283,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("directory", type=Path)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--days-before", type=int, default=56, help="history before AT")
+    parser.add_argument(
+        "--at",
+        default=None,
+        help="the history's end: RFC 3339, or 'now' (for a daemon, whose clock is real); "
+        "default: the scenario's fixed evaluation time",
+    )
     args = parser.parse_args(argv)
-    server = start_demo_server(args.directory, port=args.port, days_before=args.days_before)
+    at = AT
+    if args.at == "now":
+        at = datetime.now(UTC).replace(second=0, microsecond=0)
+    elif args.at:
+        at = datetime.fromisoformat(args.at).astimezone(UTC).replace(second=0, microsecond=0)
+    server = start_demo_server(args.directory, at=at, port=args.port, days_before=args.days_before)
 
     def _on_sigterm(_signum: int, _frame: object) -> None:
         raise KeyboardInterrupt
