@@ -208,3 +208,36 @@ def test_once_dry_run_prints_what_would_be_posted(
     parents = [r for r in records if r.get("channel") == SERVICE_CHANNEL and r["thread_ts"] is None]
     assert len(parents) == 1 and "Dry &lt;!here&gt; run?" in parents[0]["text"]
     assert slack.messages == []  # dry run: nothing reached Slack
+
+
+def test_two_replicas_on_postgresql_one_leader_failover_no_duplicates(
+    daemon: DaemonFactory,
+    slack: FakeSlack,
+    postgres_server: PostgresServer,  # noqa: F811
+) -> None:
+    store_url = postgres_server.url(postgres_server.create_database())
+    first: DaemonProcess = daemon(store_url=store_url)
+    second: DaemonProcess = daemon(store_url=store_url)
+    first.wait_ready()
+    second.wait_ready()
+
+    def leaders() -> list[DaemonProcess]:
+        return [p for p in (first, second) if request_json(p.url + "/healthz")["leader"] is True]
+
+    wait_for(lambda: len(leaders()) == 1, 15, "exactly one leader")
+    leader = leaders()[0]
+    standby = second if leader is first else first
+    # a question taken by the standby is posted by the leader
+    assert standby.command("ask checkout Asked on the standby?").status == 200
+    wait_for(lambda: bool(parents_with(slack, "Asked on the standby?")), 30, "its pack")
+    leader.kill()
+    took_over = wait_for(
+        lambda: request_json(standby.url + "/healthz")["leader"] is True, 20, "failover"
+    )
+    print(f"\nfailover after kill -9 of the leader: {took_over:.1f} s")
+    assert standby.command("ask checkout Asked after the failover?").status == 200
+    wait_for(lambda: bool(parents_with(slack, "Asked after the failover?")), 30, "its pack")
+    time.sleep(6)
+    assert len(parents_with(slack, "Asked on the standby?")) == 1
+    assert len(parents_with(slack, "Asked after the failover?")) == 1
+    assert standby.terminate() == 0
