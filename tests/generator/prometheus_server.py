@@ -15,19 +15,17 @@ import argparse
 import json
 import shutil
 import signal
-import socket
 import subprocess
-import tempfile
 import time
-import urllib.error
 import urllib.parse
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
 
 from tests.generator.openmetrics import write_openmetrics
 from tests.generator.synthetic import AT, Scenario, build_scenario
+from tests.support.processes import ServerProcess
+from tests.support.processes import free_port as free_port  # imported from here by tests, bench/
 
 PROMTOOL = "/usr/bin/promtool"
 PROMETHEUS = "/usr/bin/prometheus"
@@ -54,13 +52,6 @@ def _binary(preferred: str, name: str) -> str:
     if found:
         return found
     raise PrometheusError(f"`{name}` not found ({preferred} nor on PATH): {INSTALL_HINT}")
-
-
-def free_port() -> int:
-    """A currently free TCP port on 127.0.0.1 (bind port 0 and let the kernel choose)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 #: promtool's default block span here; it rounds down to 2h * 3^k (1458h = 60.75 days).
@@ -101,7 +92,7 @@ def backfill(
     return data
 
 
-class PrometheusServer:
+class PrometheusServer(ServerProcess):
     """Backfills ``scenario`` into a fresh TSDB and runs Prometheus on a loopback port.
 
     ``workdir=None`` uses a temporary directory that is removed on ``stop()``; a given
@@ -109,6 +100,15 @@ class PrometheusServer:
     the evaluation time callers should pin queries to (default: the scenario's ``at``);
     ``max_block_duration`` is passed to ``backfill``.
     """
+
+    name = "prometheus"
+    title = "Prometheus"
+    log_file = "prometheus.log"
+    workdir_prefix = "slo-prep-prom-"
+    error = PrometheusError
+    terminate_timeout = 15.0
+    # it has no rules, so it sends no links to fix
+    external_url = False
 
     def __init__(
         self,
@@ -119,133 +119,36 @@ class PrometheusServer:
         ready_timeout: float = 60.0,
         max_block_duration: str = MAX_BLOCK_DURATION,
     ) -> None:
+        super().__init__(port=port, ready_timeout=ready_timeout, workdir=workdir)
         self.scenario = scenario
         self.at: datetime = at if at is not None else scenario.at
-        self._given_workdir = workdir
-        self._port = port
-        self._ready_timeout = ready_timeout
         self._max_block_duration = max_block_duration
-        self.workdir: Path | None = None
-        self.port: int | None = None
-        self.process: subprocess.Popen[bytes] | None = None
-        self.timings: dict[str, float] = {}
 
-    @property
-    def url(self) -> str:
-        """Base URL, e.g. ``http://127.0.0.1:41234`` (only while running)."""
-        if self.port is None:
-            raise PrometheusError("Prometheus is not running")
-        return f"http://127.0.0.1:{self.port}"
-
-    # ------------------------------------------------------------------ lifecycle
-
-    def start(self) -> PrometheusServer:
-        """Backfill (unless already done in a kept workdir), start, wait for /-/ready."""
+    def _find_binary(self) -> str:
         prometheus = _binary(PROMETHEUS, "prometheus")
         _binary(PROMTOOL, "promtool")
+        return prometheus
+
+    def _prepare(self, workdir: Path) -> list[str]:
+        """Backfill (unless already done in a kept workdir) and write the config."""
         t0 = time.monotonic()
-        if self._given_workdir is None:
-            self.workdir = Path(tempfile.mkdtemp(prefix="slo-prep-prom-"))
-        else:
-            self.workdir = self._given_workdir
-            self.workdir.mkdir(parents=True, exist_ok=True)
-        try:
-            data = self.workdir / "data"
-            marker = self.workdir / "scenario.id"
-            wanted = _scenario_id(self.scenario)
-            reuse = data.is_dir() and marker.is_file() and marker.read_text() == wanted
-            if not reuse:
-                shutil.rmtree(data, ignore_errors=True)
-                marker.unlink(missing_ok=True)
-                data = backfill(self.scenario, self.workdir, self._max_block_duration)
-                marker.write_text(wanted, encoding="utf-8")
-            self.timings["backfill"] = time.monotonic() - t0
-            config = self.workdir / "prometheus.yml"
-            config.write_text(_CONFIG, encoding="utf-8")
-            t1 = time.monotonic()
-            self._launch(prometheus, config, data)
-            self.timings["start"] = time.monotonic() - t1
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def _launch(self, prometheus: str, config: Path, data: Path) -> None:
-        assert self.workdir is not None
-        attempts = 1 if self._port else 3
-        for attempt in range(attempts):
-            port = self._port or free_port()
-            log = self.workdir / "prometheus.log"
-            with log.open("wb") as log_fh:
-                self.process = subprocess.Popen(
-                    [
-                        prometheus,
-                        f"--config.file={config}",
-                        f"--storage.tsdb.path={data}",
-                        f"--web.listen-address=127.0.0.1:{port}",
-                        "--storage.tsdb.retention.time=3650d",
-                    ],
-                    stdout=subprocess.DEVNULL,
-                    stderr=log_fh,
-                    start_new_session=True,
-                )
-            self.port = port
-            error = self._wait_ready(log)
-            if error is None:
-                return
-            self._terminate()
-            self.port = None
-            if "address already in use" not in error or attempt == attempts - 1:
-                raise PrometheusError(error)
-
-    def _wait_ready(self, log: Path) -> str | None:
-        """None once /-/ready answers 200, else an error message with the log tail."""
-        assert self.process is not None
-        deadline = time.monotonic() + self._ready_timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                return (
-                    f"prometheus exited with rc={self.process.returncode}; stderr tail:\n"
-                    + _tail(log)
-                )
-            try:
-                with urllib.request.urlopen(self.url + "/-/ready", timeout=2) as resp:
-                    if resp.status == 200:
-                        return None
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            time.sleep(0.1)
-        return f"prometheus not ready after {self._ready_timeout:.0f}s; stderr tail:\n" + _tail(log)
-
-    def _terminate(self) -> None:
-        proc, self.process = self.process, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
-
-    def stop(self) -> None:
-        """Stop Prometheus (SIGTERM, then SIGKILL); remove the workdir if it was temporary."""
-        self._terminate()
-        self.port = None
-        if self._given_workdir is None and self.workdir is not None:
-            shutil.rmtree(self.workdir, ignore_errors=True)
-            self.workdir = None
-
-    def __enter__(self) -> PrometheusServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+        data = workdir / "data"
+        marker = workdir / "scenario.id"
+        wanted = _scenario_id(self.scenario)
+        reuse = data.is_dir() and marker.is_file() and marker.read_text() == wanted
+        if not reuse:
+            shutil.rmtree(data, ignore_errors=True)
+            marker.unlink(missing_ok=True)
+            data = backfill(self.scenario, workdir, self._max_block_duration)
+            marker.write_text(wanted, encoding="utf-8")
+        self.timings["backfill"] = time.monotonic() - t0
+        config = workdir / "prometheus.yml"
+        config.write_text(_CONFIG, encoding="utf-8")
+        return [
+            f"--config.file={config}",
+            f"--storage.tsdb.path={data}",
+            "--storage.tsdb.retention.time=3650d",
+        ]
 
 
 def _scenario_id(scenario: Scenario) -> str:
@@ -255,13 +158,6 @@ def _scenario_id(scenario: Scenario) -> str:
         f"at={scenario.at.isoformat()} seed={scenario.seed} "
         f"totals={[sum(s.events) for s in scenario.series]} resets={scenario.resets}\n"
     )
-
-
-def _tail(log: Path, lines: int = 30) -> str:
-    try:
-        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
 
 
 def start_demo_server(

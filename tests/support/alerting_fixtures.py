@@ -16,13 +16,16 @@ Every server a factory starts is stopped at teardown, also when the test fails.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any, Protocol
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol, TypeVar
 
 import pytest
 
 from tests.support.alerting_prometheus import AlertingPrometheus
 from tests.support.alertmanager_server import TEST_TOKEN, AlertmanagerServer, WebhookRecorder
+from tests.support.processes import ServerProcess
+
+_S = TypeVar("_S", bound=ServerProcess)
 
 
 class AlertmanagerFactory(Protocol):
@@ -46,13 +49,12 @@ def webhook_recorder() -> Iterator[WebhookRecorder]:
         yield recorder
 
 
-@pytest.fixture
-def alertmanager_factory() -> Iterator[AlertmanagerFactory]:
-    """Starts ``AlertmanagerServer``s (ready when returned)."""
-    started: list[AlertmanagerServer] = []
+def _stopped_at_teardown(make: Callable[..., _S]) -> Iterator[Callable[..., _S]]:
+    """Yields a function that makes a server with ``make`` and starts it; stops them all after."""
+    started: list[_S] = []
 
-    def start(webhook_url: str, token: str = TEST_TOKEN, **kwargs: Any) -> AlertmanagerServer:
-        server = AlertmanagerServer(webhook_url, token, **kwargs)
+    def start(*args: Any, **kwargs: Any) -> _S:
+        server = make(*args, **kwargs)
         started.append(server)
         return server.start()
 
@@ -61,20 +63,19 @@ def alertmanager_factory() -> Iterator[AlertmanagerFactory]:
     finally:
         for server in reversed(started):
             server.stop()
+
+
+def _alertmanager(webhook_url: str, token: str = TEST_TOKEN, **kwargs: Any) -> AlertmanagerServer:
+    return AlertmanagerServer(webhook_url, token, **kwargs)
+
+
+@pytest.fixture
+def alertmanager_factory() -> Iterator[AlertmanagerFactory]:
+    """Starts ``AlertmanagerServer``s (ready when returned)."""
+    yield from _stopped_at_teardown(_alertmanager)
 
 
 @pytest.fixture
 def alerting_prometheus_factory() -> Iterator[AlertingPrometheusFactory]:
     """Starts ``AlertingPrometheus``es (ready when returned; the alert fires ~7-8 s later)."""
-    started: list[AlertingPrometheus] = []
-
-    def start(alertmanager_address: str, **kwargs: Any) -> AlertingPrometheus:
-        server = AlertingPrometheus(alertmanager_address, **kwargs)
-        started.append(server)
-        return server.start()
-
-    try:
-        yield start
-    finally:
-        for server in reversed(started):
-            server.stop()
+    yield from _stopped_at_teardown(AlertingPrometheus)

@@ -20,27 +20,17 @@ every second.
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import tempfile
 import threading
 import time
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import yaml
 
-from tests.generator.prometheus_server import (
-    INSTALL_HINT,
-    PROMETHEUS,
-    PrometheusError,
-    _binary,
-    _tail,
-)
-from tests.support.alertmanager_server import launch_until_ready, terminate
+from tests.generator.prometheus_server import INSTALL_HINT, PROMETHEUS, PrometheusError, _binary
+from tests.support.processes import LoopbackHTTPServer, ServerProcess
 
 ALERT_NAME = "CheckoutErrorBudgetBurn"
 SERVICE = "checkout"
@@ -58,7 +48,7 @@ ALERT_LABELS = {
 }
 
 
-class BurnRateExporter:
+class BurnRateExporter(LoopbackHTTPServer):
     """A loopback ``/metrics`` endpoint whose request counters grow with wall time.
 
     The counters are integrated on every read, so switching ``error_ratio`` changes their slope
@@ -68,6 +58,7 @@ class BurnRateExporter:
     def __init__(
         self, service: str = SERVICE, requests_per_second: float = 100.0, error_ratio: float = 0.1
     ) -> None:
+        super().__init__()
         self.service = service
         self.requests_per_second = requests_per_second
         self._ratio = error_ratio
@@ -75,8 +66,6 @@ class BurnRateExporter:
         self._errors = 0.0
         self._last = time.monotonic()
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     @property
     def error_ratio(self) -> float:
@@ -118,25 +107,8 @@ class BurnRateExporter:
             raise RuntimeError("exporter is not running")
         return f"127.0.0.1:{self._server.server_address[1]}"
 
-    def start(self) -> BurnRateExporter:
-        """Serve ``/metrics`` on a free loopback port."""
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _exporter_handler(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving."""
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        return _exporter_handler(self)
 
 
 def _exporter_handler(exporter: BurnRateExporter) -> type[BaseHTTPRequestHandler]:
@@ -205,13 +177,19 @@ def prometheus_yaml(alertmanager_address: str, exporter_address: str, rules_file
     )
 
 
-class AlertingPrometheus:
+class AlertingPrometheus(ServerProcess):
     """Runs Prometheus on 127.0.0.1 scraping its own ``BurnRateExporter`` (``.exporter``) and
     alerting the Alertmanager at ``alertmanager_address`` (``127.0.0.1:PORT``).
 
     ``window`` is the burn-rate range (also how long a switch to healthy takes to resolve);
     ``for_`` is the rule's ``for``. ``binary=None`` uses the installed ``prometheus``.
     """
+
+    name = "prometheus"
+    title = "Prometheus"
+    log_file = "prometheus.log"
+    workdir_prefix = "slo-prep-alerting-prom-"
+    error = PrometheusError
 
     def __init__(
         self,
@@ -225,88 +203,41 @@ class AlertingPrometheus:
         port: int = 0,
         ready_timeout: float = 30.0,
     ) -> None:
+        super().__init__(port=port, ready_timeout=ready_timeout)
         self.alertmanager_address = alertmanager_address.removeprefix("http://")
         self.exporter = BurnRateExporter(
             requests_per_second=requests_per_second, error_ratio=error_ratio
         )
         self.rules_text = rules_yaml(window, for_)
         self._binary = binary
-        self._port = port
-        self._ready_timeout = ready_timeout
-        self.workdir: Path | None = None
-        self.port: int | None = None
-        self.process: subprocess.Popen[bytes] | None = None
-        self.timings: dict[str, float] = {}
 
-    @property
-    def url(self) -> str:
-        """Base URL, e.g. ``http://127.0.0.1:41234`` (only while running)."""
-        if self.port is None:
-            raise PrometheusError("Prometheus is not running")
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def log(self) -> str:
-        """Prometheus's stderr so far (for assertion messages)."""
-        if self.workdir is None:
-            return "(not started)"
-        return _tail(self.workdir / "prometheus.log", lines=200)
-
-    def start(self) -> AlertingPrometheus:
-        """Start the exporter, write config and rules, start Prometheus, wait for /-/ready."""
+    def _find_binary(self) -> str:
         if self._binary is None:
-            binary = _binary(PROMETHEUS, "prometheus")
-        elif Path(self._binary).is_file():
-            binary = self._binary
-        else:
-            raise PrometheusError(f"Prometheus binary {self._binary} not found: {INSTALL_HINT}")
-        t0 = time.monotonic()
-        self.workdir = Path(tempfile.mkdtemp(prefix="slo-prep-alerting-prom-"))
-        try:
-            self.exporter.start()
-            rules = self.workdir / "rules.yml"
-            rules.write_text(self.rules_text, encoding="utf-8")
-            config = self.workdir / "prometheus.yml"
-            config.write_text(
-                prometheus_yaml(self.alertmanager_address, self.exporter.address, rules),
-                encoding="utf-8",
-            )
-            data = self.workdir / "data"
+            return _binary(PROMETHEUS, "prometheus")
+        if Path(self._binary).is_file():
+            return self._binary
+        raise PrometheusError(f"Prometheus binary {self._binary} not found: {INSTALL_HINT}")
 
-            def argv(port: int) -> list[str]:
-                return [
-                    binary,
-                    f"--config.file={config}",
-                    f"--storage.tsdb.path={data}",
-                    f"--web.listen-address=127.0.0.1:{port}",
-                    # alerts' generatorURL otherwise carries this machine's hostname
-                    f"--web.external-url=http://127.0.0.1:{port}",
-                    "--rules.alert.resend-delay=1s",
-                ]
-
-            self.process, self.port = launch_until_ready(
-                "prometheus",
-                argv,
-                self.workdir / "prometheus.log",
-                port=self._port,
-                ready_timeout=self._ready_timeout,
-                error=PrometheusError,
-            )
-        except BaseException:
-            self.stop()
-            raise
-        self.timings["start"] = time.monotonic() - t0
-        return self
+    def _prepare(self, workdir: Path) -> list[str]:
+        """Start the exporter, write config and rules."""
+        self.exporter.start()
+        rules = workdir / "rules.yml"
+        rules.write_text(self.rules_text, encoding="utf-8")
+        config = workdir / "prometheus.yml"
+        config.write_text(
+            prometheus_yaml(self.alertmanager_address, self.exporter.address, rules),
+            encoding="utf-8",
+        )
+        return [
+            f"--config.file={config}",
+            f"--storage.tsdb.path={workdir / 'data'}",
+            "--rules.alert.resend-delay=1s",
+        ]
 
     def stop(self) -> None:
         """Stop Prometheus (SIGTERM, then SIGKILL) and the exporter; remove the temp dir."""
-        proc, self.process = self.process, None
-        terminate(proc)
-        self.port = None
+        super().stop()
         self.exporter.stop()
-        if self.workdir is not None:
-            shutil.rmtree(self.workdir, ignore_errors=True)
-            self.workdir = None
 
     def alerts(self) -> list[dict[str, Any]]:
         """``GET /api/v1/alerts``: Prometheus's pending and firing alerts."""
@@ -314,14 +245,3 @@ class AlertingPrometheus:
             body = json.loads(resp.read())
         alerts: list[dict[str, Any]] = body["data"]["alerts"]
         return alerts
-
-    def __enter__(self) -> AlertingPrometheus:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -20,9 +20,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import signal
-import subprocess
-import tempfile
 import threading
 import time
 import urllib.error
@@ -30,14 +27,17 @@ import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from types import TracebackType
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import yaml
 
-from tests.generator.prometheus_server import _tail, free_port
+from tests.support.processes import LoopbackHTTPServer, ServerProcess
+
+# they were defined here before tests/support/processes.py; callers may still import them from here
+from tests.support.processes import launch_until_ready as launch_until_ready
+from tests.support.processes import terminate as terminate
 
 ALERTMANAGER = "/usr/bin/prometheus-alertmanager"
 INSTALL_HINT = "install it with `apt-get install -y prometheus-alertmanager` (Debian ships 0.25)"
@@ -72,73 +72,16 @@ def alertmanager_binary(preferred: str | None = None) -> str:
     )
 
 
-# ---------------------------------------------------------------------------- processes
-
-
-def launch_until_ready(
-    name: str,
-    argv_for_port: Callable[[int], list[str]],
-    log: Path,
-    *,
-    port: int = 0,
-    ready_timeout: float = 30.0,
-    error: type[RuntimeError] = RuntimeError,
-) -> tuple[subprocess.Popen[bytes], int]:
-    """Start ``argv_for_port(port)`` (stderr to ``log``) and wait for ``/-/ready`` on it.
-
-    With ``port=0`` a free port is picked, and picked again if another process took it between
-    the probe and the bind. Raises ``error`` with the log tail on exit or timeout.
-    """
-    attempts = 1 if port else 3
-    for attempt in range(attempts):
-        chosen = port or free_port()
-        with log.open("ab") as log_fh:
-            proc = subprocess.Popen(
-                argv_for_port(chosen),
-                stdout=subprocess.DEVNULL,
-                stderr=log_fh,
-                # its own session: a Ctrl-C on pytest must not reach it before stop() does
-                start_new_session=True,
-            )
-        problem = _wait_ready(name, proc, f"http://127.0.0.1:{chosen}/-/ready", log, ready_timeout)
-        if problem is None:
-            return proc, chosen
-        terminate(proc)
-        if "address already in use" not in problem or attempt == attempts - 1:
-            raise error(problem)
-    raise AssertionError("unreachable")
-
-
-def _wait_ready(
-    name: str, proc: subprocess.Popen[bytes], url: str, log: Path, timeout: float
-) -> str | None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            return f"{name} exited with rc={proc.returncode}; stderr tail:\n{_tail(log)}"
-        try:
-            with urllib.request.urlopen(url, timeout=2) as resp:
-                if resp.status == 200:
-                    return None
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.05)
-    return f"{name} not ready after {timeout:.0f}s; stderr tail:\n{_tail(log)}"
-
-
-def terminate(proc: subprocess.Popen[bytes] | None, timeout: float = 10.0) -> None:
-    """SIGTERM, then SIGKILL if it has not exited within ``timeout`` seconds."""
-    if proc is None or proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=timeout)
-
-
 # ---------------------------------------------------------------------------- Alertmanager
+
+
+class Routing(TypedDict, total=False):
+    """``alertmanager_config``'s route settings, for passing them on (its defaults apply)."""
+
+    group_by: Sequence[str]
+    group_wait: str
+    group_interval: str
+    repeat_interval: str
 
 
 def alertmanager_config(
@@ -179,108 +122,52 @@ def alertmanager_config(
     )
 
 
-class AlertmanagerServer:
+class AlertmanagerServer(ServerProcess):
     """Runs ``prometheus-alertmanager`` on 127.0.0.1 with a webhook receiver at ``webhook_url``.
 
-    Durations are Alertmanager duration strings ("0s", "1s", "2s", "1h"). A repeated delivery
-    of an unchanged group needs ``repeat_interval`` to have passed at a ``group_interval`` tick.
+    ``group_by``, ``group_wait``, ``group_interval`` and ``repeat_interval`` are passed to
+    ``alertmanager_config`` (defaults: by alertname and service, 0s, 1s, 1h). Durations are
+    Alertmanager duration strings ("0s", "1s", "2s", "1h"). A repeated delivery of an unchanged
+    group needs ``repeat_interval`` to have passed at a ``group_interval`` tick.
     ``binary=None`` finds the installed one (see ``alertmanager_binary``).
     """
+
+    name = "prometheus-alertmanager"
+    title = "Alertmanager"
+    log_file = "alertmanager.log"
+    workdir_prefix = "slo-prep-am-"
+    error = AlertmanagerError
 
     def __init__(
         self,
         webhook_url: str,
         token: str,
         *,
-        group_by: Sequence[str] = ("alertname", "service"),
-        group_wait: str = "0s",
-        group_interval: str = "1s",
-        repeat_interval: str = "1h",
         binary: str | None = None,
         port: int = 0,
         ready_timeout: float = 30.0,
+        **routing: Unpack[Routing],
     ) -> None:
+        super().__init__(port=port, ready_timeout=ready_timeout)
         self.webhook_url = webhook_url
         self.token = token
-        self.config_text = alertmanager_config(
-            webhook_url,
-            token,
-            group_by=group_by,
-            group_wait=group_wait,
-            group_interval=group_interval,
-            repeat_interval=repeat_interval,
-        )
+        self.config_text = alertmanager_config(webhook_url, token, **routing)
         self._binary = binary
-        self._port = port
-        self._ready_timeout = ready_timeout
-        self.workdir: Path | None = None
-        self.port: int | None = None
-        self.process: subprocess.Popen[bytes] | None = None
-        self.timings: dict[str, float] = {}
-
-    @property
-    def url(self) -> str:
-        """Base URL, e.g. ``http://127.0.0.1:41234`` (only while running)."""
-        if self.port is None:
-            raise AlertmanagerError("Alertmanager is not running")
-        return f"http://127.0.0.1:{self.port}"
 
     @property
     def address(self) -> str:
         """``127.0.0.1:PORT``, as Prometheus's ``alerting.alertmanagers`` targets want it."""
         return self.url.removeprefix("http://")
 
-    @property
-    def log(self) -> str:
-        """Alertmanager's stderr so far (for assertion messages)."""
-        if self.workdir is None:
-            return "(not started)"
-        return _tail(self.workdir / "alertmanager.log", lines=200)
+    def _find_binary(self) -> str:
+        return alertmanager_binary(self._binary)
 
-    def start(self) -> AlertmanagerServer:
-        """Write the config, start Alertmanager and wait until ``/-/ready`` answers."""
-        binary = alertmanager_binary(self._binary)
-        t0 = time.monotonic()
-        self.workdir = Path(tempfile.mkdtemp(prefix="slo-prep-am-"))
-        config = self.workdir / "alertmanager.yml"
+    def _prepare(self, workdir: Path) -> list[str]:
+        config = workdir / "alertmanager.yml"
         config.write_text(self.config_text, encoding="utf-8")
-        storage = self.workdir / "data"
+        storage = workdir / "data"
         storage.mkdir()
-
-        def argv(port: int) -> list[str]:
-            return [
-                binary,
-                f"--config.file={config}",
-                f"--storage.path={storage}",
-                f"--web.listen-address=127.0.0.1:{port}",
-                # links in webhook bodies (externalURL) otherwise carry this machine's hostname
-                f"--web.external-url=http://127.0.0.1:{port}",
-                "--cluster.listen-address=",
-            ]
-
-        try:
-            self.process, self.port = launch_until_ready(
-                "prometheus-alertmanager",
-                argv,
-                self.workdir / "alertmanager.log",
-                port=self._port,
-                ready_timeout=self._ready_timeout,
-                error=AlertmanagerError,
-            )
-        except BaseException:
-            self.stop()
-            raise
-        self.timings["start"] = time.monotonic() - t0
-        return self
-
-    def stop(self) -> None:
-        """Stop Alertmanager (SIGTERM, then SIGKILL) and remove its temporary directory."""
-        proc, self.process = self.process, None
-        terminate(proc)
-        self.port = None
-        if self.workdir is not None:
-            shutil.rmtree(self.workdir, ignore_errors=True)
-            self.workdir = None
+        return [f"--config.file={config}", f"--storage.path={storage}", "--cluster.listen-address="]
 
     def post_alerts(self, alerts: Sequence[Mapping[str, Any]]) -> None:
         """``POST /api/v2/alerts`` (see ``api_alert`` for building one)."""
@@ -291,17 +178,6 @@ class AlertmanagerServer:
         with urllib.request.urlopen(self.url + "/api/v2/alerts", timeout=10) as resp:
             body: list[dict[str, Any]] = json.loads(resp.read())
         return body
-
-    def __enter__(self) -> AlertmanagerServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def _rfc3339(t: datetime) -> str:
@@ -380,19 +256,18 @@ class Delivery:
         return {str(a.get("labels", {}).get("alertname")) for a in self.alerts}
 
 
-class WebhookRecorder:
+class WebhookRecorder(LoopbackHTTPServer):
     """A loopback HTTP server standing in for the daemon's webhook: records every POST.
 
     It answers ``response_status`` (200) to all of them; ``url`` ends in ``path``.
     """
 
     def __init__(self, path: str = WEBHOOK_PATH, response_status: int = 200) -> None:
+        super().__init__()
         self.path = path
         self.response_status = response_status
         self._deliveries: list[Delivery] = []
         self._changed = threading.Condition()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
@@ -439,38 +314,8 @@ class WebhookRecorder:
                     )
                 self._changed.wait(left)
 
-    def start(self) -> WebhookRecorder:
-        """Listen on a free loopback port."""
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _recorder_handler(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},  # shutdown() waits up to one poll interval
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop listening."""
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> WebhookRecorder:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        return _recorder_handler(self)
 
 
 def _recorder_handler(recorder: WebhookRecorder) -> type[BaseHTTPRequestHandler]:
