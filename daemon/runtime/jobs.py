@@ -108,7 +108,12 @@ def alerts_series(rt: Runtime) -> list[BurnAlert] | None:
         {"metric": dict(labels), "value": [rt.now().timestamp(), str(value)]}
         for labels, value in rows
     ]
-    return alerts_from_series(result, rt.config.alerts.service_label)
+    try:
+        return alerts_from_series(result, rt.config.alerts.service_label)
+    except ValueError as exc:  # an answer that is not what ALERTS looks like
+        rt.metrics.collector("alerts_series", False, time.time())
+        log.warning("ALERTS answer not understood: %s", exc)
+        return None
 
 
 def collect_cycle(rt: Runtime) -> None:

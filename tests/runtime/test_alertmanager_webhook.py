@@ -41,6 +41,10 @@ def announcements(slack: FakeSlack) -> list[Any]:
     ]
 
 
+def resolved_in_thread(slack: FakeSlack, parent: Any) -> bool:
+    return any(m.thread_ts == parent.ts and "*Resolved:*" in (m.text or "") for m in slack.messages)
+
+
 def webhook_body(status: str, fingerprint: str = "1a30ba71cca2921f") -> bytes:
     now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
     alert = {
@@ -99,13 +103,7 @@ def test_webhook_needs_the_token_and_posts_once_within_15s(
     assert len(announcements(slack)) == 1
     assert post(proc, webhook_body("resolved")) == 200
     parent = announcements(slack)[0]
-    wait_for(
-        lambda: any(
-            m.thread_ts == parent.ts and "*Resolved:*" in (m.text or "") for m in slack.messages
-        ),
-        15,
-        "the resolution in the thread",
-    )
+    wait_for(lambda: resolved_in_thread(slack, parent), 15, "the resolution in the thread")
     assert proc.terminate() == 0
 
 
@@ -129,11 +127,5 @@ def test_a_real_alertmanager_routes_a_real_burn_alert(
     time.sleep(8)
     assert len(announcements(slack)) == 1
     prom.exporter.set_error_ratio(0.0)
-    wait_for(
-        lambda: any(
-            m.thread_ts == parent.ts and "*Resolved:*" in (m.text or "") for m in slack.messages
-        ),
-        45,
-        "the resolution in the thread",
-    )
+    wait_for(lambda: resolved_in_thread(slack, parent), 45, "the resolution in the thread")
     assert proc.terminate() == 0

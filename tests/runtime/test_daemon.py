@@ -10,9 +10,11 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
+from daemon.runtime.packs import ACTION_REFRESH
 from daemon.store import open_store
 from tests.runtime.conftest import SERVICE_CHANNEL, DaemonFactory
 from tests.runtime.daemon_process import (
@@ -68,6 +70,26 @@ def test_http_mode_end_to_end(daemon: DaemonFactory, slack: FakeSlack, tmp_path:
     listed = proc.command("list").json()["text"]
     assert listed.splitlines()[1].startswith("• “Can we ship the one-click checkout?”")
     assert question_id in listed
+
+    # the Refresh button, as Slack posts it: a signed form with a JSON payload
+    click = {
+        "type": "block_actions",
+        "user": {"id": "U0MANAGER1"},
+        "channel": {"id": SERVICE_CHANNEL},
+        "response_url": slack.response_url("refresh"),
+        "trigger_id": "1.2.3",
+        "actions": [{"action_id": ACTION_REFRESH, "value": question_id, "type": "button"}],
+    }
+    form = urlencode({"payload": json.dumps(click)}).encode()
+    clicked = http_request(proc.url + "/slack/interactions", form, signed_headers(form))
+    assert clicked.status == 200 and clicked.seconds < 3
+    wait_for(
+        lambda: any((m.text or "").startswith("*What changed") for m in slack.messages),
+        30,
+        "the refresh in the thread",
+    )
+    wait_for(lambda: bool(slack.responses), 10, "the ephemeral reply to the click")
+    assert question_id in slack.responses[0]["text"]
 
     # refused: forged signature, a replay (validly signed 6 minutes ago), no signature
     body = command_body("ask checkout Forged question?")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -29,6 +30,18 @@ from tests.support.fake_socket_mode import (
     slash_command,
     view_submission,
 )
+
+
+def decision(question_id: str, option: str, note: str | None = None) -> dict[str, Any]:
+    """The decision modal submitted with ``option`` (and a note)."""
+    values: dict[str, dict[str, dict[str, Any]]] = {
+        OPTION_BLOCK: {
+            OPTION_ACTION: {"type": "static_select", "selected_option": {"value": option}}
+        }
+    }
+    if note is not None:
+        values[NOTE_BLOCK] = {NOTE_ACTION: {"type": "plain_text_input", "value": note}}
+    return view_submission(DECIDE_VIEW, values, private_metadata=question_id, user_id=MANAGER)
 
 
 @pytest.fixture
@@ -107,21 +120,7 @@ def test_a_command_over_socket_mode_is_acked_then_its_pack_posted(
         offered = [o["value"] for o in view["blocks"][1]["element"]["options"]]
         assert offered and all(o.startswith("O") for o in offered)
         submitted = socket.send_envelope(
-            "interactive",
-            view_submission(
-                DECIDE_VIEW,
-                {
-                    OPTION_BLOCK: {
-                        OPTION_ACTION: {
-                            "type": "static_select",
-                            "selected_option": {"value": offered[0]},
-                        }
-                    },
-                    NOTE_BLOCK: {NOTE_ACTION: {"type": "plain_text_input", "value": "agreed"}},
-                },
-                private_metadata=question.id,
-                user_id=MANAGER,
-            ),
+            "interactive", decision(question.id, offered[0], note="agreed")
         )
         assert socket.wait_ack(submitted).payload in (None, {})
         settle(rt)
@@ -133,22 +132,7 @@ def test_a_command_over_socket_mode_is_acked_then_its_pack_posted(
             for m in slack.messages
         )
         # deciding again: the modal shows why, nothing changes
-        again = socket.send_envelope(
-            "interactive",
-            view_submission(
-                DECIDE_VIEW,
-                {
-                    OPTION_BLOCK: {
-                        OPTION_ACTION: {
-                            "type": "static_select",
-                            "selected_option": {"value": offered[0]},
-                        }
-                    }
-                },
-                private_metadata=question.id,
-                user_id=MANAGER,
-            ),
-        )
+        again = socket.send_envelope("interactive", decision(question.id, offered[0]))
         answer = socket.wait_ack(again).payload or {}
         assert answer["response_action"] == "errors" and "already decided" in str(answer)
 

@@ -1,0 +1,124 @@
+"""How fast the running daemon answers Slack and Alertmanager, side by side with the floor.
+
+- Slash-command acks: N concurrent signed ``ask`` commands (each verified, parsed, authorized
+  and stored before the 200) against the same number of concurrent ``GET /readyz`` (the HTTP
+  server's own floor), in the same run, on the same daemon. Reports p50/p99 of each and the
+  ratio.
+- Webhook to post: an Alertmanager webhook for a service, until the announcement's parent
+  message reaches the loopback Slack fake (verify, parse, dedup, draft the pack from a real
+  Prometheus, store, post). One alert per service, so dedup never hides one.
+
+Run: ``.venv/bin/python bench/daemon_latency.py [--concurrency 50] [--rounds 5]``. Needs
+Debian's prometheus (``make setup``). Prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.generator.prometheus_server import free_port, start_demo_server  # noqa: E402
+from tests.packs import RATIO_SLI, slo  # noqa: E402
+from tests.runtime.conftest import SRE_CHANNEL, WEBHOOK_TOKEN, daemon_config  # noqa: E402
+from tests.runtime.daemon_process import DaemonProcess, request  # noqa: E402
+from tests.runtime.test_alertmanager_webhook import webhook_body  # noqa: E402
+from tests.support.fake_slack import fake_slack  # noqa: E402
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args(argv)
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    with tempfile.TemporaryDirectory(prefix="slo-prep-bench-") as scratch, fake_slack() as slack:
+        work = Path(scratch)
+        prometheus = start_demo_server(work / "prometheus", at=now, days_before=35)
+        try:
+            document = daemon_config(prometheus.url, slack.api_url, f"sqlite:///{work / 'db'}")
+            # one quiet service per webhook round (never fires on its own: objective 50 %)
+            document["services"] = [
+                {"name": f"svc{n}", "slos": [slo("availability", 50.0, "30d", RATIO_SLI)]}
+                for n in range(args.rounds)
+            ] + [{"name": "checkout", "slos": [slo("availability", 50.0, "30d", RATIO_SLI)]}]
+            port = free_port()
+            document["http"] = {"listen": f"127.0.0.1:{port}"}
+            config = work / "config.yaml"
+            config.write_text(json.dumps(document))
+            daemon = DaemonProcess(config, port, work / "daemon.log").start()
+            try:
+                daemon.wait_ready()
+                acks: list[float] = []
+                floor: list[float] = []
+                with ThreadPoolExecutor(args.concurrency) as pool:
+                    for r in range(args.rounds):
+                        texts = [
+                            f"ask checkout Bench question {r}-{n}?" for n in range(args.concurrency)
+                        ]
+                        answers = list(pool.map(daemon.command, texts))
+                        assert all(a.status == 200 for a in answers)
+                        acks += [a.seconds for a in answers]
+                        urls = [daemon.url + "/readyz"] * args.concurrency
+                        floor += [a.seconds for a in pool.map(request, urls)]
+                posts: list[float] = []
+                for r in range(args.rounds):
+                    body = webhook_body("firing", fingerprint=f"{r:016x}").replace(
+                        b'"service": "checkout"', f'"service": "svc{r}"'.encode()
+                    )
+                    seen = len(slack.messages)
+                    sent = time.monotonic()
+                    headers = {
+                        "Content-Type": "application/json",
+                        "Authorization": f"Bearer {WEBHOOK_TOKEN}",
+                    }
+                    assert (
+                        request(daemon.url + "/alertmanager/webhook", body, headers).status == 200
+                    )
+                    while True:
+                        new = [
+                            m
+                            for m in slack.messages[seen:]
+                            if m.channel == SRE_CHANNEL and f"svc{r}" in (m.text or "")
+                        ]
+                        if new:
+                            posts.append(new[0].at - sent)
+                            break
+                        if time.monotonic() - sent > 30:
+                            raise SystemExit(f"no post within 30 s for svc{r}")
+                        time.sleep(0.01)
+            finally:
+                daemon.terminate()
+        finally:
+            prometheus.stop()
+    ms = 1000.0
+    p50, p99 = statistics.median(acks), percentile(acks, 0.99)
+    f50, f99 = statistics.median(floor), percentile(floor, 0.99)
+    print(f"| figure ({args.concurrency} at once, {args.rounds} rounds) | p50 | p99 |")
+    print("|---|---:|---:|")
+    ack = "slash-command ack (`ask`, stored before the 200)"
+    print(f"| {ack} | {p50 * ms:.0f} ms | {p99 * ms:.0f} ms |")
+    print(f"| baseline: `GET /readyz` on the same server | {f50 * ms:.0f} ms | {f99 * ms:.0f} ms |")
+    print(f"| ratio ack / baseline | {p50 / f50:.2f} | {p99 / f99:.2f} |")
+    w50, w95 = statistics.median(posts), percentile(posts, 0.95)
+    hook = f"webhook → SRE post ({len(posts)} alerts; p50 / p95)"
+    print(f"| {hook} | {w50 * ms:.0f} ms | {w95 * ms:.0f} ms |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
