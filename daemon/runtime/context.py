@@ -99,8 +99,10 @@ class Runtime:
     leadership: Leadership
     health: Health
     clock: Callable[[], datetime] = utc_now
-    # one drain at a time in this process (the leader lock covers the others)
-    drain_lock: threading.Lock = field(default_factory=threading.Lock)
+    # one drainer per channel in this process (the leader lock covers the other processes)
+    channel_locks: dict[str, threading.Lock] = field(default_factory=dict)
+    # alerts are drafted here, never queued behind a burst of slash-command drafts
+    alert_work: Executor | None = None
     # the incident count each service had at its last PagerDuty poll (for `status`)
     incident_counts: dict[str, int] = field(default_factory=dict)
 
@@ -108,8 +110,9 @@ class Runtime:
         """The clock, truncated to whole seconds (the query APIs take seconds)."""
         return self.clock().astimezone(UTC).replace(microsecond=0)
 
-    def submit(self, job: Callable[[], None], what: str) -> None:
-        """Run ``job`` in the work pool; a failure is logged, never lost silently."""
+    def submit(self, job: Callable[[], None], what: str, *, alert: bool = False) -> None:
+        """Run ``job`` in the work pool (the alert pool for ``alert``); a failure is logged,
+        never lost silently."""
 
         def _run() -> None:
             try:
@@ -117,4 +120,5 @@ class Runtime:
             except Exception:
                 log.exception("background work failed: %s", what)
 
-        self.work.submit(_run)
+        pool = self.alert_work if alert and self.alert_work is not None else self.work
+        pool.submit(_run)

@@ -196,5 +196,5 @@ class App:
             alerts.ingest(self.rt, received)
             outbox.drain(self.rt)
 
-        self.rt.submit(ingest, "alertmanager webhook")
+        self.rt.submit(ingest, "alertmanager webhook", alert=True)
         return {"status": "accepted", "alerts": len(received)}

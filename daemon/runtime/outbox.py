@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -27,7 +28,6 @@ log = logging.getLogger("slo_prep.outbox")
 _BACKOFF_FIRST = 5.0
 _BACKOFF_MAX = 600.0
 _BATCH = 100
-_PASSES = 20
 _CHANNELS_AT_ONCE = 4
 
 
@@ -87,36 +87,36 @@ _backoff = Backoff()
 def drain(rt: Runtime, backoff: Backoff = _backoff) -> int:
     """Post every pending entry that can go now; how many were completed.
 
-    Channels are posted to in parallel (Slack's limit is per channel), each channel's entries
-    in order. Passes repeat while they make progress, so an entry queued during a pass (or a
-    reply whose parent just went out) goes in the same drain. A drain already running in this
-    process takes new entries in its next pass: a second caller returns at once."""
+    Each channel is drained by one thread at a time, in order, until it has nothing postable
+    left (an entry queued meanwhile, or a reply whose parent just went out, goes in the same
+    drain). Channels are independent: Slack's limit is per channel, and an alert for the SRE
+    channel must not wait behind a backlog of packs elsewhere. A channel another thread is
+    draining is skipped; that thread takes the new entries."""
     if not rt.leadership.is_leader:
         return 0
-    if not rt.drain_lock.acquire(blocking=False):
-        return 0
-    done = 0
-    try:
-        for _ in range(_PASSES):
-            posted = _pass(rt, backoff)
-            done += posted
-            if not posted:
-                break
-    finally:
-        rt.drain_lock.release()
+    channels = rt.store.pending_channels()
+    if len(channels) <= 1:
+        done = sum(_drain_channel(rt, channel, backoff) for channel in channels)
+    else:
+        with ThreadPoolExecutor(min(len(channels), _CHANNELS_AT_ONCE)) as pool:
+            done = sum(pool.map(lambda c: _drain_channel(rt, c, backoff), channels))
     update_depth(rt)
     return done
 
 
-def _pass(rt: Runtime, backoff: Backoff) -> int:
-    by_channel: dict[str, list[OutboxEntry]] = {}
-    for entry in rt.store.pending(limit=_BATCH):
-        by_channel.setdefault(entry.channel, []).append(entry)
-    if len(by_channel) <= 1:
-        return sum(_post_channel(rt, entries, backoff) for entries in by_channel.values())
-    with ThreadPoolExecutor(min(len(by_channel), _CHANNELS_AT_ONCE)) as pool:
-        futures = [pool.submit(_post_channel, rt, e, backoff) for e in by_channel.values()]
-        return sum(f.result() for f in futures)
+def _drain_channel(rt: Runtime, channel: str, backoff: Backoff) -> int:
+    lock = rt.channel_locks.setdefault(channel, threading.Lock())
+    if not lock.acquire(blocking=False):
+        return 0
+    try:
+        done = 0
+        while True:
+            posted = _post_channel(rt, rt.store.pending(channel=channel, limit=_BATCH), backoff)
+            done += posted
+            if not posted:
+                return done
+    finally:
+        lock.release()
 
 
 def _post_channel(rt: Runtime, entries: list[OutboxEntry], backoff: Backoff) -> int:

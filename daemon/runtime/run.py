@@ -40,6 +40,7 @@ DRAIN_SECONDS = 5
 REFRESH_CHECK_SECONDS = 60
 # after-ack work (drafting packs, answering `status`) runs here, not on the HTTP threads
 WORK_THREADS = 8
+ALERT_THREADS = 2
 # Slack takes about one message per second per channel (FACTS.md)
 POST_INTERVAL = 1.0
 
@@ -77,6 +78,7 @@ def build_runtime(
         metrics=metrics,
         generator=generator_name(),
         work=ThreadPoolExecutor(WORK_THREADS, thread_name_prefix="work"),
+        alert_work=ThreadPoolExecutor(ALERT_THREADS, thread_name_prefix="alerts"),
         leadership=Leadership(store.leader_lock(LEADER_LOCK_ID), metrics),
         health=Health(stale_after_seconds=stale),
         clock=clock,
@@ -185,6 +187,8 @@ def run_daemon(
         # work not started yet is dropped: a question stored without its pack gets it from
         # the refresh job at the next start
         rt.work.shutdown(wait=True, cancel_futures=True)
+        if rt.alert_work is not None:
+            rt.alert_work.shutdown(wait=True, cancel_futures=True)
         server.stop()
         _close(rt)
         log.info("stopped")

@@ -475,10 +475,12 @@ class Store:
             row = conn.execute(select(o).where(o.c.idempotency_key == key)).one()
             return _entry_of(row._mapping), created
 
-    def pending(self, *, limit: int | None = None) -> list[OutboxEntry]:
-        """Entries not posted yet, oldest first."""
+    def pending(self, *, limit: int | None = None, channel: str | None = None) -> list[OutboxEntry]:
+        """Entries not posted yet (to ``channel``, or anywhere), oldest first."""
         o = schema.outbox
         stmt = select(o).where(o.c.posted_at.is_(None)).order_by(o.c.created_at, o.c.id)
+        if channel is not None:
+            stmt = stmt.where(o.c.channel == channel)
         if limit is not None:
             stmt = stmt.limit(limit)
         with self._tx("pending") as conn:
@@ -525,6 +527,13 @@ class Store:
         with self._tx("get_entry_by_key") as conn:
             row = conn.execute(select(o).where(o.c.idempotency_key == key)).first()
             return None if row is None else _entry_of(row._mapping)
+
+    def pending_channels(self) -> list[str]:
+        """The channels with entries not posted yet."""
+        o = schema.outbox
+        stmt = select(o.c.channel).where(o.c.posted_at.is_(None)).distinct()
+        with self._tx("pending_channels") as conn:
+            return [str(row[0]) for row in conn.execute(stmt)]
 
     def outbox_depth(self) -> tuple[int, datetime | None]:
         """How many entries wait to be posted, and when the oldest of them was stored."""
