@@ -28,6 +28,7 @@ test: lint
 bench: setup
 	$(PY) bench/pack_cost.py
 	$(PY) bench/incident_cost.py
+	$(PY) bench/daemon_latency.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
