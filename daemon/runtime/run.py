@@ -29,8 +29,9 @@ from daemon.runtime.http import App
 from daemon.runtime.logs import configure, redacted_config
 from daemon.runtime.metrics import Metrics
 from daemon.runtime.server import HttpServer
-from daemon.runtime.sinks import Sink, SlackSink, TextSink
+from daemon.runtime.sinks import Sink, TextSink
 from daemon.slack.poster import SlackPoster, build_client
+from daemon.slack.sink import SlackSink
 from daemon.store import open_store
 
 log = logging.getLogger("slo_prep")
@@ -166,7 +167,7 @@ def run_daemon(
 
             sink = rt.sink
             assert isinstance(sink, SlackSink)
-            socket_client = connect(rt, config.slack.app_token, sink.client)
+            socket_client = connect(rt, config.slack.app_token, sink)
         rt.health.ready = True
         log.info(
             m.LOG_STARTED + " on %s:%s (slack %s)",

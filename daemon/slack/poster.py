@@ -215,16 +215,7 @@ class SlackPoster:
     ) -> SlackResponse:
         self._wait_turn(channel)
         try:
-            return send()
-        except SlackApiError as err:
-            code = _error_code(err)
-            status = getattr(err.response, "status_code", None)
-            raise slack_error(method, code, status=status, posted=posted) from None
-        except SlackRequestError:
-            # files_upload_v2 raises it when the upload POST is not answered 200
-            raise slack_error(method, UPLOAD_FAILED, posted=posted) from None
-        except (SlackClientError, OSError):
-            raise slack_error(method, CONNECTION_ERROR, posted=posted) from None
+            return call_slack(method, send, posted)
         finally:
             self._last_post[channel] = self._clock()
 
@@ -235,6 +226,23 @@ class SlackPoster:
         wait = last + self.min_interval_seconds - self._clock()
         if wait > 0:
             self._sleep(wait)
+
+
+def call_slack(
+    method: str, send: Callable[[], SlackResponse], posted: PostResult | None = None
+) -> SlackResponse:
+    """``send()``, with every slack_sdk failure turned into the right ``SlackError``."""
+    try:
+        return send()
+    except SlackApiError as err:
+        code = _error_code(err)
+        status = getattr(err.response, "status_code", None)
+        raise slack_error(method, code, status=status, posted=posted) from None
+    except SlackRequestError:
+        # files_upload_v2 raises it when the upload POST is not answered 200
+        raise slack_error(method, UPLOAD_FAILED, posted=posted) from None
+    except (SlackClientError, OSError):
+        raise slack_error(method, CONNECTION_ERROR, posted=posted) from None
 
 
 def _error_code(err: SlackApiError) -> str:

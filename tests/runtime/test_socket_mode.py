@@ -18,8 +18,10 @@ from daemon.runtime.interactions import (
     OPTION_BLOCK,
 )
 from daemon.runtime.packs import ACTION_DECIDE, ACTION_REFRESH
-from daemon.runtime.sinks import SlackSink
 from daemon.runtime.socket_mode import connect
+from daemon.slack.sink import SlackSink
+from tests.generator import truth
+from tests.generator.prometheus_server import PrometheusServer
 from tests.runtime.conftest import MANAGER, SERVICE_CHANNEL, RuntimeFactory, settle
 from tests.runtime.test_daemon import wait_for
 from tests.support.fake_slack import FakeSlack
@@ -55,12 +57,15 @@ def socket(slack: FakeSlack, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSo
 
 
 def test_a_command_over_socket_mode_is_acked_then_its_pack_posted(
-    make_runtime: RuntimeFactory, slack: FakeSlack, socket: FakeSocketMode
+    make_runtime: RuntimeFactory,
+    slack: FakeSlack,
+    socket: FakeSocketMode,
+    prometheus: PrometheusServer,
 ) -> None:
     rt = make_runtime()
     sink = rt.sink
     assert isinstance(sink, SlackSink)
-    client = connect(rt, slack.app_token, sink.client)
+    client = connect(rt, slack.app_token, sink)
     try:
         envelope = socket.send_envelope(
             "slash_commands",
@@ -96,6 +101,11 @@ def test_a_command_over_socket_mode_is_acked_then_its_pack_posted(
         wait_for(lambda: bool(slack.responses), 15, "the status reply")
         assert slack.responses[0]["response_type"] == "ephemeral"
         assert slack.responses[0]["text"].startswith("*checkout* — availability:")
+        # the one-liner's figures are the generator's truth at the runtime's clock
+        for sli, objective, window in (("availability", 99.9, "30d"), ("latency", 99.0, "quarter")):
+            want = truth.budget_truth(prometheus.scenario, sli, objective, window, prometheus.at)
+            used = f"{want['consumed_fraction'] * 100:.1f} % of the budget used"
+            assert f"{sli}: {used}" in slack.responses[0]["text"]
 
         # the Refresh button: a refresh in the thread
         before = len(slack.messages)
