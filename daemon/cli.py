@@ -1,5 +1,6 @@
-"""``slo-prep`` command line. Exit codes: 0 pack printed / config valid, 2 usage or config
-error, 3 MISSING_SLO, 4 a pack was printed but no SLO of the service could be measured."""
+"""``slo-prep`` command line. Exit codes: 0 pack printed / config valid / every SLO evaluated,
+2 usage or config error, 3 MISSING_SLO, 4 a pack was printed but no SLO of the service could be
+measured (``evaluate``: the report was printed but some SLO could not be measured)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,12 @@ from typing import Any
 from daemon import messages
 from daemon.app import build_pagerduty, build_prometheus, generator_name
 from daemon.config import Config, load_config
+from daemon.core.burn_report import burn_report_to_json
 from daemon.core.pack import Decision, pack_to_json
 from daemon.core.rules import HORIZONS
-from daemon.drafting import draft_pack
+from daemon.drafting import draft_pack, evaluate_burns
 from daemon.errors import ConfigError, UsageError
+from daemon.render.burns import render_burn_table
 from daemon.render.chart import render_chart
 from daemon.render.markdown import render_markdown
 from daemon.render.slack import render_slack
@@ -59,6 +62,15 @@ def _parser() -> argparse.ArgumentParser:
     draft.add_argument(
         "--chart", metavar="FILE", help="also write the budget burn-down chart (PNG) here"
     )
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="print every SLO's burn rates per alert window and which alert conditions fire",
+    )
+    evaluate.add_argument("-c", "--config", required=True, metavar="FILE")
+    evaluate.add_argument(
+        "--at", metavar="RFC3339", help="evaluation time (default: now); every query uses it"
+    )
+    evaluate.add_argument("--format", choices=("text", "json"), default="text")
     run = commands.add_parser(
         "run", help="run the daemon: scheduled collection, Slack, burn alerts, HTTP"
     )
@@ -134,6 +146,32 @@ def _draft(args: argparse.Namespace, config: Config) -> int:
     return EXIT_OK
 
 
+def _evaluate(args: argparse.Namespace, config: Config) -> int:
+    """The daemon's burn-rate evaluation of one cycle, for every SLO, printed instead of
+    turned into alerts."""
+    at = parse_at(args.at, datetime.now(UTC))
+    prometheus = build_prometheus(config.prometheus)
+    evaluated = [
+        (service.name, evaluate_burns(service, at, prometheus))
+        for service in config.services
+        if service.slos
+    ]
+    document = burn_report_to_json(at, evaluated, config.source, generator_name())
+    if args.format == "json":
+        print(json.dumps(document, indent=2))
+    else:
+        print(render_burn_table(document), end="")
+    if document["unmeasured"]:
+        print(
+            messages.SOME_UNMEASURED.format(
+                count=document["unmeasured"], total=document["slo_count"]
+            ),
+            file=sys.stderr,
+        )
+        return EXIT_NOTHING_MEASURED
+    return EXIT_OK
+
+
 def _write_chart(document: dict[str, Any], path: str) -> None:
     """The focus SLO's chart (the first SLO's when no decision is framed)."""
     slos = document["slos"]
@@ -158,6 +196,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from daemon.runtime.run import run_daemon
 
             return run_daemon(config, once=args.once, dry_run=args.dry_run)
+        if args.command == "evaluate":
+            return _evaluate(args, config)
         return _draft(args, config)
     except (ConfigError, UsageError) as exc:
         print(str(exc), file=sys.stderr)

@@ -57,6 +57,10 @@ BAD_AT = "--at must be an RFC 3339 time with a timezone, e.g. 2026-11-16T00:00:0
 BAD_DEADLINE = "--deadline must be a date YYYY-MM-DD (got {value!r})"
 CHART_UNWRITABLE = "--chart {path}: cannot write the chart ({reason})"
 NOTHING_DRAFTED = "No SLO of {service!r} could be measured; the pack above says why."
+BURN_REPORT_HEADLINE = (
+    "Burn rates at {at}: {slos} SLOs of {services} services, {firing} alert conditions firing"
+)
+SOME_UNMEASURED = "{count} of {total} SLOs could not be measured; the report above says why."
 
 # --- reliability trend reading (after "MTBF …, MTTR … — ") ---
 TREND_NOT_COMPARABLE = "{metric} not comparable"
