@@ -20,6 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 from prometheus_api_client import PrometheusConnect
 from prometheus_api_client.exceptions import PrometheusApiClientException
+from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from daemon import messages
@@ -60,6 +61,7 @@ def connect(
     headers: dict[str, str],
     verify_tls: bool = True,
     backoff_seconds: float = 0.5,
+    pool_size: int = 10,
 ) -> PrometheusCollector:
     """The collector for one backend. Retries cover connection errors and 429/5xx answers;
     ``Retry-After`` is not obeyed because a pack must not hang on a backend's say-so (the
@@ -79,12 +81,30 @@ def connect(
         retry=retry,
         timeout=timeout_seconds,
     )
-    return PrometheusCollector(client, url)
+    # batched queries go as a POST form body (the client puts every parameter in the URL, and
+    # a batch is longer than proxies accept there), on a session with the same retries
+    session = requests.Session()
+    adapter = HTTPAdapter(max_retries=retry, pool_maxsize=max(10, pool_size))
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers.update(headers)
+    session.verify = verify_tls
+    return PrometheusCollector(client, url, session=session, timeout_seconds=timeout_seconds)
 
 
 class PrometheusCollector:
-    def __init__(self, client: PrometheusConnect, url: str) -> None:
+    def __init__(
+        self,
+        client: PrometheusConnect,
+        url: str,
+        *,
+        session: requests.Session | None = None,
+        timeout_seconds: float = 30.0,
+    ) -> None:
         self._client = client
+        self._url = url.rstrip("/")
+        self._session = session if session is not None else requests.Session()
+        self._timeout = timeout_seconds
         self.backend = redact_url(url)
 
     def vector(self, query: str, at: datetime) -> list[tuple[Labels, float]]:
@@ -96,12 +116,48 @@ class PrometheusCollector:
 
     def scalar(self, query: str, at: datetime) -> float | None:
         """The value of a query that aggregates to one series; None when it returns nothing."""
-        rows = self.vector(query, at)
+        return self.single(self.vector(query, at))
+
+    def single(self, rows: list[tuple[Labels, float]]) -> float | None:
+        """The one value of an answer; None when empty; an error for several series or a value
+        that is not a finite number (what ``scalar`` raises for the same answer)."""
         if len(rows) > 1:
             raise PermanentCollectorError(
                 messages.QUERY_NOT_SINGLE.format(count=len(rows)), backend=self.backend
             )
+        if rows and not math.isfinite(rows[0][1]):
+            raise PermanentCollectorError(
+                messages.QUERY_NOT_FINITE.format(value=rows[0][1]), backend=self.backend
+            )
         return rows[0][1] if rows else None
+
+    def tagged(self, query: str, at: datetime, label: str) -> dict[str, list[tuple[Labels, float]]]:
+        """A batched instant query at ``at``, sent as a POST form: its series grouped by the
+        value of ``label``. Values may be NaN or infinite here: each group is judged on its
+        own (``single``), so one odd branch does not fail the others."""
+        form = {"query": query, "time": _ts(at)}
+        response = self._call(
+            lambda: self._session.post(
+                self._url + "/api/v1/query", data=form, timeout=self._timeout
+            )
+        )
+        if response.status_code != 200:
+            raise self._status_error(response.status_code, response.text)
+        with self._parsing():
+            body = response.json()
+            if not isinstance(body, dict) or body.get("status") != "success":
+                raise ValueError("not a success answer")
+            data = body["data"]
+            if data.get("resultType") != "vector":
+                raise ValueError("not a vector")
+            groups: dict[str, list[tuple[Labels, float]]] = {}
+            for item in _items(data["result"]):
+                labels = _labels(item)
+                point = item.get("value")
+                _point_time(point)
+                assert isinstance(point, list)
+                groups.setdefault(labels.get(label, ""), []).append((labels, float(point[1])))
+            return groups
 
     def series(self, query: str, start: datetime, end: datetime, step_seconds: int) -> RangeSeries:
         """A range query over [start, end] split into chunks of at most 11,000 points."""
@@ -163,7 +219,12 @@ class PrometheusCollector:
     def _http_error(self, text: str) -> TransientCollectorError | PermanentCollectorError:
         match = _STATUS.match(text)
         status = int(match.group(1)) if match else 0
-        detail = _error_detail(match.group(2)) if match else ""
+        return self._status_error(status, match.group(2) if match else "")
+
+    def _status_error(
+        self, status: int, body: str
+    ) -> TransientCollectorError | PermanentCollectorError:
+        detail = _error_detail(body) if body else ""
         if status == 429 or status >= 500 or status == 0:
             return TransientCollectorError(
                 messages.BACKEND_STATUS.format(backend=self.backend, status=status or "?"),

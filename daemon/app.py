@@ -19,6 +19,7 @@ def build_prometheus(config: PrometheusConfig) -> PrometheusCollector:
         retries=config.retries,
         headers=headers,
         verify_tls=config.verify_tls,
+        pool_size=config.max_concurrency,
     )
 
 

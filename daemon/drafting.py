@@ -4,13 +4,18 @@ the answers to the pure core. The only place that decides which queries a pack n
 from __future__ import annotations
 
 import math
+import threading
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from collectors.pagerduty import PagerDutyCollector
-from collectors.prometheus import PrometheusCollector, RangeSeries
+from collectors.prometheus import Labels, PrometheusCollector, RangeSeries
 from daemon import messages
 from daemon.config.model import Config, ServiceConfig
+from daemon.core.batch import KEY_LABEL, Batch, plan_batches
 from daemon.core.burn import BURN_WINDOWS, LONGEST_WINDOW
 from daemon.core.decide import DecisionHalf, decide
 from daemon.core.evidence import Measurement, Problem, SloEvidence, SloInputs, assess_slo
@@ -27,7 +32,7 @@ from daemon.core.promql import (
 from daemon.core.reliability import Reliability, assess_reliability
 from daemon.core.slo import LatencySli, SloSpec
 from daemon.core.windows import BudgetWindow, earlier_windows, resolve_window
-from daemon.errors import CollectorError, TransientCollectorError
+from daemon.errors import CollectorError, PermanentCollectorError, TransientCollectorError
 
 # whole windows before the current one, measured for the "chronic misses" rule
 EARLIER_WINDOWS = 2
@@ -123,8 +128,17 @@ class _Failed(Exception):
         self.problem = Problem(error.code, "error", str(error), source_id)
 
 
+class _Asks(Protocol):
+    """What measuring an SLO asks of a run: ``QueryRun`` sends each query, ``_Answered``
+    reads the answers of a cycle's batched queries."""
+
+    def scalar(self, query: str, at: datetime) -> tuple[float | None, str]: ...
+
+    def vector_labels(self, query: str, at: datetime, label: str) -> tuple[list[str], str]: ...
+
+
 def _measure(
-    run: QueryRun, templates: SliTemplates, seconds: float, at: datetime, offset: float = 0
+    run: _Asks, templates: SliTemplates, seconds: float, at: datetime, offset: float = 0
 ) -> Measurement:
     try:
         bad_query, total_query = templates.at_window(seconds, offset)
@@ -177,7 +191,7 @@ def _minutes(
     )
 
 
-def _latency_bucket(run: QueryRun, sli: LatencySli, window: BudgetWindow) -> str | Problem:
+def _latency_bucket(run: _Asks, sli: LatencySli, window: BudgetWindow) -> str | Problem:
     query = le_lookup_query(sli, window.length_seconds)
     try:
         les, sid = run.vector_labels(query, window.at, "le")
@@ -401,21 +415,221 @@ def draft_pack(
 def evaluate_burns(
     service: ServiceConfig, at: datetime, prometheus: PrometheusCollector
 ) -> tuple[SloEvidence, ...]:
-    """The burn-rate conditions of every SLO of ``service`` at ``at``: the daemon's own
-    multi-window multi-burn-rate evaluation of each cycle. Seven instant queries per SLI (the
-    burn windows), shared by SLOs with the same SLI; no budget, history or incidents."""
-    run = QueryRun(prometheus)
+    """The burn-rate conditions of every SLO of ``service`` at ``at``, each query sent alone:
+    seven windows per SLI, bad and total, shared by SLOs with the same SLI; no budget, history
+    or incidents. The cycle uses ``evaluate_cycle``; this is its reference."""
+    return _burns_alone(service, at, QueryRun(prometheus))
+
+
+def _burns_alone(service: ServiceConfig, at: datetime, run: _Asks) -> tuple[SloEvidence, ...]:
     evidence: list[SloEvidence] = []
     for spec in service.slos:
         window = resolve_window(spec.window, at)
-        le: str | None = None
-        if isinstance(spec.sli, LatencySli):
-            found = _latency_bucket(run, spec.sli, window)
-            if isinstance(found, Problem):
-                evidence.append(assess_slo(spec, window, SloInputs(setup=found)))
-                continue
-            le = found
-        templates = sli_templates(spec.sli, le)
-        burns = {seconds: _measure(run, templates, seconds, at) for seconds in BURN_WINDOWS}
-        evidence.append(assess_slo(spec, window, SloInputs(burns=burns)))
+        templates = _burn_templates(run, spec, window)
+        evidence.append(_burn_evidence(run, spec, window, templates, at))
     return tuple(evidence)
+
+
+def _burn_templates(run: _Asks, spec: SloSpec, window: BudgetWindow) -> SliTemplates | Problem:
+    le: str | None = None
+    if isinstance(spec.sli, LatencySli):
+        found = _latency_bucket(run, spec.sli, window)
+        if isinstance(found, Problem):
+            return found
+        le = found
+    return sli_templates(spec.sli, le)
+
+
+def _burn_evidence(
+    run: _Asks,
+    spec: SloSpec,
+    window: BudgetWindow,
+    templates: SliTemplates | Problem,
+    at: datetime,
+) -> SloEvidence:
+    if isinstance(templates, Problem):
+        return assess_slo(spec, window, SloInputs(setup=templates))
+    burns = {seconds: _measure(run, templates, seconds, at) for seconds in BURN_WINDOWS}
+    return assess_slo(spec, window, SloInputs(burns=burns))
+
+
+@dataclass(frozen=True)
+class CycleEvaluation:
+    """Every service's burn-rate evaluation in one cycle, by service name (config order)."""
+
+    evidence: dict[str, tuple[SloEvidence, ...]]
+    # what each service's evidence cites: every query as it would be sent alone (a batch
+    # branch answers exactly what its query answers alone), at the cycle's instant
+    sources: dict[str, tuple[Source, ...]]
+    # HTTP requests sent to Prometheus
+    requests: int
+
+
+def evaluate_cycle(
+    services: Sequence[ServiceConfig],
+    at: datetime,
+    prometheus: PrometheusCollector,
+    *,
+    batch_size: int = 50,
+    max_concurrency: int = 4,
+) -> CycleEvaluation:
+    """The burn-rate conditions of every SLO of every service at ``at``, with few requests:
+    the distinct queries (latency SLIs' bucket lookups first, then the seven windows' bad and
+    total rates) go ``batch_size`` to a request, at most ``max_concurrency`` requests at a
+    time. Numbers are those of ``evaluate_burns``. A batch the backend rejects (one template
+    that does not parse or cannot run) is re-sent query by query, so only the broken SLO
+    fails; after a transient failure the batches not yet sent fail fast with it, and every
+    service that needed them is failed (measured nothing: no alert is resolved for it).
+    ``batch_size`` 1 sends each query alone, one service per worker."""
+    services = [s for s in services if s.slos]
+    if batch_size == 1:
+        return _cycle_alone(services, at, prometheus, max_concurrency)
+    answers = _BatchedAnswers(prometheus, at, batch_size, max_concurrency)
+    runs = {s.name: _Answered(answers) for s in services}
+    windows = {
+        s.name: [(spec, resolve_window(spec.window, at)) for spec in s.slos] for s in services
+    }
+    answers.fetch(
+        le_lookup_query(spec.sli, window.length_seconds)
+        for s in services
+        for spec, window in windows[s.name]
+        if isinstance(spec.sli, LatencySli)
+    )
+    templates = {
+        s.name: [_burn_templates(runs[s.name], spec, window) for spec, window in windows[s.name]]
+        for s in services
+    }
+    answers.fetch(
+        query
+        for s in services
+        for t in templates[s.name]
+        if isinstance(t, SliTemplates)
+        for seconds in BURN_WINDOWS
+        for query in t.at_window(seconds)
+    )
+    evidence = {
+        s.name: tuple(
+            _burn_evidence(runs[s.name], spec, window, t, at)
+            for (spec, window), t in zip(windows[s.name], templates[s.name], strict=True)
+        )
+        for s in services
+    }
+    return CycleEvaluation(
+        evidence, {name: tuple(run.sources) for name, run in runs.items()}, answers.requests
+    )
+
+
+def _cycle_alone(
+    services: list[ServiceConfig], at: datetime, prometheus: PrometheusCollector, workers: int
+) -> CycleEvaluation:
+    def one(service: ServiceConfig) -> tuple[tuple[SloEvidence, ...], tuple[Source, ...]]:
+        run = QueryRun(prometheus)
+        return _burns_alone(service, at, run), tuple(run.sources)
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cycle") as pool:
+        done = list(pool.map(one, services))
+    return CycleEvaluation(
+        {s.name: e for s, (e, _) in zip(services, done, strict=True)},
+        {s.name: src for s, (_, src) in zip(services, done, strict=True)},
+        # a QueryRun cites every request it sends, and only those
+        sum(len(src) for _, src in done),
+    )
+
+
+Answer = list[tuple[Labels, float]] | CollectorError
+
+
+class _BatchedAnswers:
+    """The answers of a cycle's instant queries, fetched in batches by a bounded pool."""
+
+    def __init__(
+        self, prometheus: PrometheusCollector, at: datetime, batch_size: int, workers: int
+    ) -> None:
+        self.prometheus = prometheus
+        self.at = at
+        self.batch_size = batch_size
+        self.workers = workers
+        self.answers: dict[str, Answer] = {}
+        self.requests = 0
+        self.outage: TransientCollectorError | None = None
+        self._lock = threading.Lock()
+
+    def fetch(self, queries: Iterable[str]) -> None:
+        todo = [q for q in dict.fromkeys(queries) if q not in self.answers]
+        batches = plan_batches(todo, self.batch_size)
+        if not batches:
+            return
+        with ThreadPoolExecutor(
+            max_workers=min(self.workers, len(batches)), thread_name_prefix="cycle"
+        ) as pool:
+            for _ in pool.map(self._send, batches):
+                pass
+
+    def _keep(self, answers: dict[str, Answer], sent: int) -> None:
+        with self._lock:
+            self.answers.update(answers)
+            self.requests += sent
+            for answer in answers.values():
+                if isinstance(answer, TransientCollectorError) and self.outage is None:
+                    self.outage = answer
+
+    def _send(self, batch: Batch) -> None:
+        outage = self.outage
+        if outage is not None:
+            # the backend is down: a timeout per batch would only delay the degraded cycle
+            self._keep({b.query: outage for b in batch.branches}, 0)
+            return
+        try:
+            groups = self.prometheus.tagged(batch.query, self.at, KEY_LABEL)
+        except PermanentCollectorError:
+            # one branch the backend rejects fails the whole request: ask each query alone,
+            # so only the broken one fails, with the error it has on its own
+            self._keep({}, 1)
+            for branch in batch.branches:
+                self._keep({branch.query: self._alone(branch.query)}, 1)
+            return
+        except CollectorError as exc:
+            self._keep({b.query: exc for b in batch.branches}, 1)
+            return
+        self._keep({b.query: groups.get(b.key, []) for b in batch.branches}, 1)
+
+    def _alone(self, query: str) -> Answer:
+        if self.outage is not None:
+            return self.outage
+        try:
+            return self.prometheus.vector(query, self.at)
+        except CollectorError as exc:
+            return exc
+
+
+class _Answered:
+    """One service's view of a cycle's answers, citing each query it reads once."""
+
+    def __init__(self, answers: _BatchedAnswers) -> None:
+        self._answers = answers
+        self.sources: list[Source] = []
+        self._cited: dict[str, str] = {}
+
+    def _answer(self, query: str, at: datetime) -> tuple[Answer, str]:
+        sid = self._cited.get(query)
+        if sid is None:
+            sid = f"q{len(self.sources) + 1}"
+            backend = self._answers.prometheus.backend
+            self.sources.append(Source(sid, "instant", query, backend, at))
+            self._cited[query] = sid
+        return self._answers.answers[query], sid
+
+    def scalar(self, query: str, at: datetime) -> tuple[float | None, str]:
+        answer, sid = self._answer(query, at)
+        if isinstance(answer, CollectorError):
+            raise _Failed(answer, sid)
+        try:
+            return self._answers.prometheus.single(answer), sid
+        except CollectorError as exc:
+            raise _Failed(exc, sid) from exc
+
+    def vector_labels(self, query: str, at: datetime, label: str) -> tuple[list[str], str]:
+        answer, sid = self._answer(query, at)
+        if isinstance(answer, CollectorError):
+            raise _Failed(answer, sid)
+        return [labels[label] for labels, _ in answer if label in labels], sid

@@ -57,7 +57,16 @@ _TOP_KEYS = (
     "decision",
     "services",
 )
-_PROMETHEUS_KEYS = ("url", "timeout_seconds", "retries", "verify_tls", "bearer_token", "headers")
+_PROMETHEUS_KEYS = (
+    "url",
+    "timeout_seconds",
+    "retries",
+    "verify_tls",
+    "bearer_token",
+    "headers",
+    "batch_size",
+    "max_concurrency",
+)
 _SERVICE_KEYS = (
     "name",
     "stakeholders",
@@ -148,6 +157,8 @@ def _prometheus(r: Reader, value: object, path: str) -> PrometheusConfig | None:
     verify_tls = f.optional("verify_tls", r.boolean)
     token = f.optional("bearer_token", r.text)
     headers = f.optional("headers", lambda v, p: _headers(r, v, p))
+    batch_size = f.optional("batch_size", lambda v, p: r.integer(v, p, minimum=1, maximum=500))
+    concurrency = f.optional("max_concurrency", lambda v, p: r.integer(v, p, minimum=1, maximum=32))
     if token is not None and headers is not None:
         for name, _ in headers:
             if name.lower() == "authorization":
@@ -161,6 +172,8 @@ def _prometheus(r: Reader, value: object, path: str) -> PrometheusConfig | None:
         bearer_token=token.value if token is not None else None,
         verify_tls=verify_tls if verify_tls is not None else defaults.verify_tls,
         retries=retries if retries is not None else defaults.retries,
+        batch_size=batch_size if batch_size is not None else defaults.batch_size,
+        max_concurrency=concurrency if concurrency is not None else defaults.max_concurrency,
     )
 
 

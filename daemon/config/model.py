@@ -21,6 +21,10 @@ class PrometheusConfig:
     verify_tls: bool = True
     # retries of transient failures (connection errors, 5xx, 429) per request
     retries: int = 2
+    # burn-rate queries carried by one request in the collect cycle (1: each sent alone)
+    batch_size: int = 50
+    # requests in flight at once in the collect cycle
+    max_concurrency: int = 4
 
 
 @dataclass(frozen=True)

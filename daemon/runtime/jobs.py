@@ -24,7 +24,7 @@ from collectors.alertmanager import alerts_from_series
 from daemon import messages as m
 from daemon.core.alerts import BurnAlert, sorted_labels
 from daemon.core.burn import ConditionState
-from daemon.drafting import evaluate_burns
+from daemon.drafting import evaluate_cycle
 from daemon.errors import CollectorError
 from daemon.runtime import alerts, outbox, packs
 from daemon.runtime.context import Runtime
@@ -72,10 +72,18 @@ def evaluate(rt: Runtime) -> tuple[list[BurnAlert], list[str], bool]:
     firing: list[BurnAlert] = []
     measured: list[str] = []
     complete = True
+    settings = rt.config.prometheus
+    cycle = evaluate_cycle(
+        rt.config.services,
+        at,
+        rt.prometheus,
+        batch_size=settings.batch_size,
+        max_concurrency=settings.max_concurrency,
+    )
     for service in rt.config.services:
         if not service.slos:
             continue
-        evidence = evaluate_burns(service, at, rt.prometheus)
+        evidence = cycle.evidence[service.name]
         failed = any(p.severity == "error" for e in evidence for p in e.problems)
         rt.metrics.collector("prometheus", not failed, time.time())
         if failed:
