@@ -485,7 +485,6 @@ def evaluate_cycle(
     if batch_size == 1:
         return _cycle_alone(services, at, prometheus, max_concurrency)
     answers = _BatchedAnswers(prometheus, at, batch_size, max_concurrency)
-    runs = {s.name: _Answered(answers) for s in services}
     windows = {
         s.name: [(spec, resolve_window(spec.window, at)) for spec in s.slos] for s in services
     }
@@ -495,22 +494,25 @@ def evaluate_cycle(
         for spec, window in windows[s.name]
         if isinstance(spec.sli, LatencySli)
     )
-    templates = {
-        s.name: [_burn_templates(runs[s.name], spec, window) for spec, window in windows[s.name]]
-        for s in services
-    }
+    # the queries the templates need (a scratch run: its citations are not kept)
+    scratch = _Answered(answers)
     answers.fetch(
         query
         for s in services
-        for t in templates[s.name]
+        for spec, window in windows[s.name]
+        for t in [_burn_templates(scratch, spec, window)]
         if isinstance(t, SliTemplates)
         for seconds in BURN_WINDOWS
         for query in t.at_window(seconds)
     )
+    # then SLO by SLO as ``evaluate_burns`` goes, so the citations come in its order
+    runs = {s.name: _Answered(answers) for s in services}
     evidence = {
         s.name: tuple(
-            _burn_evidence(runs[s.name], spec, window, t, at)
-            for (spec, window), t in zip(windows[s.name], templates[s.name], strict=True)
+            _burn_evidence(
+                runs[s.name], spec, window, _burn_templates(runs[s.name], spec, window), at
+            )
+            for spec, window in windows[s.name]
         )
         for s in services
     }

@@ -307,6 +307,8 @@ def test_all_prometheus_options_are_read(tmp_path: Path) -> None:
             "retries": 0,
             "verify_tls": False,
             "headers": {"X-Scope-OrgID": "t1", "X-Other": "v"},
+            "batch_size": 20,
+            "max_concurrency": 8,
         },
     )
     data["store"] = {"url": "postgres://db.example.com/slo"}
@@ -317,6 +319,8 @@ def test_all_prometheus_options_are_read(tmp_path: Path) -> None:
         headers=(("X-Scope-OrgID", "t1"), ("X-Other", "v")),
         verify_tls=False,
         retries=0,
+        batch_size=20,
+        max_concurrency=8,
     )
 
 
@@ -377,6 +381,10 @@ def test_objective_must_be_strictly_between_0_and_100(
         ("prometheus.retries", -1, "must be 0 to 10 (got -1)"),
         ("prometheus.retries", 1.5, "must be an integer (got number 1.5)"),
         ("prometheus.retries", True, "must be an integer (got boolean true)"),
+        ("prometheus.batch_size", 0, "must be 1 to 500 (got 0)"),
+        ("prometheus.batch_size", 501, "must be 1 to 500 (got 501)"),
+        ("prometheus.max_concurrency", 0, "must be 1 to 32 (got 0)"),
+        ("prometheus.max_concurrency", "4", "must be an integer (got string '4')"),
         ("prometheus.verify_tls", "yes", "must be true or false (got string 'yes')"),
         ("prometheus.bearer_token", 123, "must be a string (got integer 123)"),
         ("prometheus.bearer_token", "  ", "must not be empty"),

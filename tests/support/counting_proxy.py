@@ -7,7 +7,7 @@ import threading
 import urllib.error
 import urllib.request
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
@@ -17,20 +17,45 @@ class CountingProxy:
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream.rstrip("/")
         self.paths: Counter[str] = Counter()
+        #: the bodies of POST requests, in arrival order
+        self.bodies: list[bytes] = []
+        #: answer 503 instead of forwarding when this says so of a POST body (b"" for a GET):
+        #: an outage of part of the traffic
+        self.unavailable_when: Callable[[bytes], bool] | None = None
         self._lock = threading.Lock()
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                self._forward(None)
+
+            def do_POST(self) -> None:
+                # batched queries come as a form body
+                length = int(self.headers.get("Content-Length") or 0)
+                self._forward(self.rfile.read(length))
+
+            def _forward(self, body: bytes | None) -> None:
                 with proxy._lock:
                     proxy.paths[urlsplit(self.path).path] += 1
+                    if body is not None:
+                        proxy.bodies.append(body)
+                if proxy.unavailable_when is not None and proxy.unavailable_when(body or b""):
+                    self._answer(503, b"unavailable", "text/plain")
+                    return
+                request = urllib.request.Request(proxy.upstream + self.path, data=body)
+                if body is not None:
+                    ctype = self.headers.get("Content-Type", "application/x-www-form-urlencoded")
+                    request.add_header("Content-Type", ctype)
                 try:
-                    with urllib.request.urlopen(proxy.upstream + self.path, timeout=60) as up:
-                        status, body = up.status, up.read()
+                    with urllib.request.urlopen(request, timeout=60) as up:
+                        status, answer = up.status, up.read()
                         ctype = up.headers.get("Content-Type", "application/json")
                 except urllib.error.HTTPError as err:
-                    status, body = err.code, err.read()
+                    status, answer = err.code, err.read()
                     ctype = err.headers.get("Content-Type", "application/json")
+                self._answer(status, answer, ctype)
+
+            def _answer(self, status: int, body: bytes, ctype: str) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(body)))
@@ -50,6 +75,7 @@ class CountingProxy:
     def reset(self) -> None:
         with self._lock:
             self.paths.clear()
+            self.bodies.clear()
 
 
 @contextmanager
