@@ -1,4 +1,6 @@
-"""Packs drafted from a real Prometheus, checked against the generator's own ground truth."""
+"""Packs drafted from each real backend (Prometheus, VictoriaMetrics), checked against the
+generator's own ground truth, and where the backends differ against tests/generator/backend_truth.py
+(docs/backends.md)."""
 
 from __future__ import annotations
 
@@ -14,8 +16,8 @@ from daemon.app import build_prometheus
 from daemon.config import load_config
 from daemon.core.pack import Decision, pack_to_json
 from daemon.drafting import draft_pack
-from tests.generator import truth
-from tests.generator.prometheus_server import PrometheusServer
+from tests.generator import backend_truth, truth
+from tests.generator.backend_truth import Backend
 from tests.generator.synthetic import AT
 from tests.packs import LATENCY_SLI, QUIET_SLI, RATIO_SLI, slo, validated, write_config
 from tests.support.counting_proxy import counting_proxy
@@ -42,21 +44,21 @@ def _draft(
     config_path: Path, service: str, at: datetime, prom: PrometheusCollector | None = None
 ) -> dict[str, Any]:
     config = load_config(config_path)
-    backend = prom or build_prometheus(config.prometheus)
-    pack = draft_pack(config, service, at, Decision(), backend, "slo-prep test")
+    collector = prom or build_prometheus(config.prometheus)
+    pack = draft_pack(config, service, at, Decision(), collector, "slo-prep test")
     return validated(pack_to_json(pack))
 
 
 @pytest.fixture(scope="module")
 def packs(
-    prometheus: PrometheusServer, tmp_path_factory: pytest.TempPathFactory
+    backend: Backend, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[tuple[str, float, str, datetime], dict[str, Any]]:
     """One pack per evaluation time holding every case's SLO, drafted once for the module."""
     out = {}
     for at in sorted({case[3] for case in CASES}):
         cases = [c for c in CASES if c[3] == at]
         slos = [slo(f"s{n}", c[1], c[2], SLIS[c[0]]) for n, c in enumerate(cases)]
-        path = write_config(tmp_path_factory.mktemp("cfg"), prometheus.url, {"checkout": slos})
+        path = write_config(tmp_path_factory.mktemp("cfg"), backend.url, {"checkout": slos})
         document = _draft(path, "checkout", at)
         for case, entry in zip(cases, document["slos"], strict=True):
             out[case] = entry
@@ -78,9 +80,9 @@ def _time(text: str | None) -> datetime | None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=_ids)
-def test_budget_numbers_equal_ground_truth(packs: dict, prometheus: PrometheusServer, case) -> None:
+def test_budget_numbers_equal_ground_truth(packs: dict, backend: Backend, case) -> None:
     sli, objective, window, at = case
-    want = truth.budget_truth(prometheus.scenario, sli, objective, window, at)
+    want = truth.budget_truth(backend.scenario, sli, objective, window, at)
     got = packs[case]
     assert got["status"] == "ok", got["problems"]
     assert got["window"]["kind"] == want["window_kind"]
@@ -103,14 +105,14 @@ def test_budget_numbers_equal_ground_truth(packs: dict, prometheus: PrometheusSe
     else:
         assert got_exhaustion is not None
         assert abs((got_exhaustion - want_exhaustion).total_seconds()) < 0.01
-    bad, total = truth.events(prometheus.scenario, sli, want["window_start"], at)
+    bad, total = truth.events(backend.scenario, sli, want["window_start"], at)
     assert _close(got["events"]["bad"], bad) and _close(got["events"]["total"], total)
 
 
 @pytest.mark.parametrize("case", CASES, ids=_ids)
-def test_burn_rates_equal_ground_truth(packs: dict, prometheus: PrometheusServer, case) -> None:
+def test_burn_rates_equal_ground_truth(packs: dict, backend: Backend, case) -> None:
     sli, objective, window, at = case
-    want = truth.budget_truth(prometheus.scenario, sli, objective, window, at)["burn_rates"]
+    want = truth.budget_truth(backend.scenario, sli, objective, window, at)["burn_rates"]
     got = packs[case]["burn_rates"]
     assert set(got) == set(want)
     for label, rate in want.items():
@@ -118,9 +120,9 @@ def test_burn_rates_equal_ground_truth(packs: dict, prometheus: PrometheusServer
 
 
 @pytest.mark.parametrize("case", CASES, ids=_ids)
-def test_firings_equal_ground_truth(packs: dict, prometheus: PrometheusServer, case) -> None:
+def test_firings_equal_ground_truth(packs: dict, backend: Backend, case) -> None:
     sli, objective, window, at = case
-    want = truth.firings_truth(prometheus.scenario, sli, objective, window, at)
+    want = backend_truth.firings_for(backend, sli, objective, window, at)
     got = packs[case]["firings"]
     assert len(got) == len(want), (len(got), len(want))
 
@@ -160,17 +162,13 @@ def test_policy_state_and_conditions_follow_the_burn_rates(packs: dict) -> None:
     assert still_open == {("1h", "5m"), ("6h", "30m")}
 
 
-def test_every_query_is_pinned_to_the_evaluation_time(
-    prometheus: PrometheusServer, tmp_path: Path
-) -> None:
-    path = write_config(
-        tmp_path, prometheus.url, {"checkout": [slo("a", 99.9, "month", RATIO_SLI)]}
-    )
+def test_every_query_is_pinned_to_the_evaluation_time(backend: Backend, tmp_path: Path) -> None:
+    path = write_config(tmp_path, backend.url, {"checkout": [slo("a", 99.9, "month", RATIO_SLI)]})
     document = _draft(path, "checkout", AT)
     assert document["evaluated_at"] == "2026-11-16T00:00:00Z"
     for source in document["sources"]:
         assert source.get("time", source.get("end")) == "2026-11-16T00:00:00Z"
-        assert source["backend"] == prometheus.url
+        assert source["backend"] == backend.url
     # data after AT exists and is much worse: a pack that ignored --at would differ
     later = _draft(path, "checkout", AT + timedelta(hours=6))
     assert (
@@ -189,9 +187,9 @@ def _points(window_start: datetime, at: datetime) -> int:
     [("30d", AT - timedelta(days=30)), ("quarter", datetime(2026, 10, 1, tzinfo=UTC))],
 )
 def test_round_trips_grow_only_with_range_chunks(
-    prometheus: PrometheusServer, tmp_path: Path, window: str, start: datetime
+    backend: Backend, tmp_path: Path, window: str, start: datetime
 ) -> None:
-    with counting_proxy(prometheus.url) as proxy:
+    with counting_proxy(backend.url) as proxy:
         path = write_config(tmp_path, proxy.url, {"checkout": [slo("a", 99.9, window, RATIO_SLI)]})
         document = _draft(path, "checkout", AT)
     chunks = -(-_points(start, AT) // 11_000)
@@ -202,46 +200,40 @@ def test_round_trips_grow_only_with_range_chunks(
     assert sum(s.get("round_trips", 1) for s in document["sources"]) == proxy.total
 
 
-def test_too_few_events_is_said_and_numbers_still_exact(
-    prometheus: PrometheusServer, tmp_path: Path
-) -> None:
-    path = write_config(tmp_path, prometheus.url, {"quiet": [slo("a", 99.0, "30d", QUIET_SLI)]})
+def test_too_few_events_is_said_and_numbers_still_exact(backend: Backend, tmp_path: Path) -> None:
+    path = write_config(tmp_path, backend.url, {"quiet": [slo("a", 99.0, "30d", QUIET_SLI)]})
     got = _draft(path, "quiet", AT)["slos"][0]
-    want = truth.budget_truth(prometheus.scenario, "quiet_availability", 99.0, "30d", AT)
+    want = truth.budget_truth(backend.scenario, "quiet_availability", 99.0, "30d", AT)
     assert [p["code"] for p in got["problems"]] == ["too_few_events"]
     assert got["status"] == "degraded"
     assert _close(got["budget"]["consumed_fraction"], want["consumed_fraction"])
 
 
-def test_missing_latency_bucket_names_the_buckets(
-    prometheus: PrometheusServer, tmp_path: Path
-) -> None:
+def test_missing_latency_bucket_names_the_buckets(backend: Backend, tmp_path: Path) -> None:
     sli = {"latency": {**LATENCY_SLI["latency"], "threshold_seconds": 0.3}}
-    path = write_config(tmp_path, prometheus.url, {"checkout": [slo("a", 99, "30d", sli)]})
+    path = write_config(tmp_path, backend.url, {"checkout": [slo("a", 99, "30d", sli)]})
     got = _draft(path, "checkout", AT)["slos"][0]
     assert got["status"] == "unavailable" and got["budget"] is None
     assert [p["code"] for p in got["problems"]] == ["missing_bucket"]
     assert "0.05, 0.1, 0.25, 0.5, 1, +Inf" in got["problems"][0]["message"]
 
 
-def test_query_error_is_reported_with_prometheus_reason(
-    prometheus: PrometheusServer, tmp_path: Path
-) -> None:
+def test_query_error_is_reported_with_the_backends_reason(backend: Backend, tmp_path: Path) -> None:
     sli = {"error_query": "sum(rate(x{[{{.window}}]))", "total_query": RATIO_SLI["total_query"]}
-    path = write_config(tmp_path, prometheus.url, {"checkout": [slo("a", 99.9, "30d", sli)]})
+    path = write_config(tmp_path, backend.url, {"checkout": [slo("a", 99.9, "30d", sli)]})
     got = _draft(path, "checkout", AT)["slos"][0]
     assert got["budget"] is None and got["firings"] is None
     assert got["problems"][0]["code"] == "query_error"
-    assert "parse error" in got["problems"][0]["message"]
+    assert backend_truth.PARSE_ERROR[backend.name] in got["problems"][0]["message"]
     assert all(rate is None for rate in got["burn_rates"].values())
 
 
-def test_no_data_is_not_a_zero(prometheus: PrometheusServer, tmp_path: Path) -> None:
+def test_no_data_is_not_a_zero(backend: Backend, tmp_path: Path) -> None:
     sli = {
         "error_query": 'sum(rate(nope_total{code="500"}[{{.window}}]))',
         "total_query": "sum(rate(nope_total[{{.window}}]))",
     }
-    path = write_config(tmp_path, prometheus.url, {"checkout": [slo("a", 99.9, "30d", sli)]})
+    path = write_config(tmp_path, backend.url, {"checkout": [slo("a", 99.9, "30d", sli)]})
     got = _draft(path, "checkout", AT)["slos"][0]
     assert got["budget"] is None and got["events"] is None
     assert "no_data" in [p["code"] for p in got["problems"]]
@@ -249,12 +241,10 @@ def test_no_data_is_not_a_zero(prometheus: PrometheusServer, tmp_path: Path) -> 
     assert got["firings"] is None, "an empty history is not 'no firings'"
 
 
-def test_slos_sharing_an_sli_share_their_queries(
-    prometheus: PrometheusServer, tmp_path: Path
-) -> None:
+def test_slos_sharing_an_sli_share_their_queries(backend: Backend, tmp_path: Path) -> None:
     # config order: the 30-day SLO first, the quarter (earlier start) second
     slos = [slo("a", 99.9, "30d", RATIO_SLI), slo("b", 99.5, "quarter", RATIO_SLI)]
-    with counting_proxy(prometheus.url) as proxy:
+    with counting_proxy(backend.url) as proxy:
         path = write_config(tmp_path, proxy.url, {"checkout": slos})
         document = _draft(path, "checkout", AT)
     # two budgets and two pairs of earlier windows (different ranges), one set of 7 x 2
@@ -270,7 +260,7 @@ def test_slos_sharing_an_sli_share_their_queries(
     # shared answers still scale by each SLO's own budget (0.1 % vs 0.5 %) and window
     assert math.isclose(a["burn_rates"]["1h"], 5 * b["burn_rates"]["1h"], rel_tol=1e-9)
     for entry, objective, window in ((a, 99.9, "30d"), (b, 99.5, "quarter")):
-        want = truth.firings_truth(prometheus.scenario, "availability", objective, window, AT)
+        want = backend_truth.firings_for(backend, "availability", objective, window, AT)
         assert [(f["severity"], f["long_window"]) for f in entry["firings"]] == [
             (f["severity"], f["long_window"]) for f in want
         ]
@@ -281,11 +271,9 @@ def test_slos_sharing_an_sli_share_their_queries(
 
 
 @pytest.mark.parametrize("case", CASES, ids=_ids)
-def test_alert_conditions_now_follow_the_truth(
-    packs: dict, prometheus: PrometheusServer, case
-) -> None:
+def test_alert_conditions_now_follow_the_truth(packs: dict, backend: Backend, case) -> None:
     sli, objective, window, at = case
-    want = truth.budget_truth(prometheus.scenario, sli, objective, window, at)
+    want = truth.budget_truth(backend.scenario, sli, objective, window, at)
     period = want["window_end"] - want["window_start"]
     got = {
         (c["severity"], c["long_window"], c["short_window"]): c
@@ -322,11 +310,11 @@ def test_alert_conditions_now_follow_the_truth(
     assert packs[case]["policy_state"] == expected_state
 
 
-def test_earlier_windows_equal_the_truth(packs: dict, prometheus: PrometheusServer) -> None:
+def test_earlier_windows_equal_the_truth(packs: dict, backend: Backend) -> None:
     got = packs[("availability", 99.9, "month", AT)]["earlier_windows"]
     october = (datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC))
     assert [_time(got[0]["start"]), _time(got[0]["end"])] == list(october)
-    bad, total = truth.events(prometheus.scenario, "availability", *october)
+    bad, total = truth.events(backend.scenario, "availability", *october)
     assert _close(got[0]["error_ratio"], bad / total)
     assert got[0]["missed"] is (bad / total > 0.001)
     # September starts before the generated history: Prometheus extrapolates, so it is only
