@@ -17,7 +17,7 @@ from daemon.config import Config, load_config
 from daemon.core.burn_report import burn_report_to_json
 from daemon.core.pack import Decision, pack_to_json
 from daemon.core.rules import HORIZONS
-from daemon.drafting import draft_pack, evaluate_burns
+from daemon.drafting import draft_pack, evaluate_cycle
 from daemon.errors import ConfigError, UsageError
 from daemon.render.burns import render_burn_table
 from daemon.render.chart import render_chart
@@ -147,15 +147,18 @@ def _draft(args: argparse.Namespace, config: Config) -> int:
 
 
 def _evaluate(args: argparse.Namespace, config: Config) -> int:
-    """The daemon's burn-rate evaluation of one cycle, for every SLO, printed instead of
-    turned into alerts."""
+    """The daemon's burn-rate evaluation of one cycle (same batching and concurrency), for
+    every SLO, printed instead of turned into alerts."""
     at = parse_at(args.at, datetime.now(UTC))
-    prometheus = build_prometheus(config.prometheus)
-    evaluated = [
-        (service.name, evaluate_burns(service, at, prometheus))
-        for service in config.services
-        if service.slos
-    ]
+    settings = config.prometheus
+    cycle = evaluate_cycle(
+        config.services,
+        at,
+        build_prometheus(settings),
+        batch_size=settings.batch_size,
+        max_concurrency=settings.max_concurrency,
+    )
+    evaluated = [(name, cycle.evidence[name]) for name in cycle.evidence]
     document = burn_report_to_json(at, evaluated, config.source, generator_name())
     if args.format == "json":
         print(json.dumps(document, indent=2))
