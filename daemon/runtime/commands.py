@@ -302,7 +302,7 @@ def decide(rt: Runtime, question_id: str, option_id: str, note: str | None, user
 def _status(rt: Runtime, request: CommandRequest, service: str) -> Reply:
     def measure() -> None:
         try:
-            document = packs.draft_document(rt, service, rt.now(), Decision(question=None))
+            document = rt.draft(service, rt.now(), Decision(question=None), rendered=False).document
             slos = document.get("slos") or []
             text = m.CMD_STATUS_LINE.format(
                 service=escape_mrkdwn(service),

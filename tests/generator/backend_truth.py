@@ -121,6 +121,25 @@ def rate(backend: str, scenario: Scenario, series: Series, t: datetime, w: float
     return _RATE[backend](_samples(scenario, series), _offset(scenario, t), w)
 
 
+def increase(
+    backend: str, scenario: Scenario, series: Series, t: datetime, w: float
+) -> float | None:
+    """``increase(series[w])`` at ``t``: Prometheus' is its rate times the window (extrapolated);
+    VictoriaMetrics' is the counter's growth from the sample before the window to the last one
+    in it, never scaled, and never widened (only ``rate`` is)."""
+    if backend == PROMETHEUS:
+        r = rate(backend, scenario, series, t, w)
+        return None if r is None else r * w
+    s = _samples(scenario, series)
+    end = _offset(scenario, t)
+    last = _last_at_or_before(len(s.raw), end)
+    if last < 0:
+        return None
+    before = _last_at_or_before(len(s.raw), end - w)
+    # before the first sample the counter was 0 (every series starts at 0 here)
+    return s.cumulative[last] - (s.cumulative[before] if before >= 0 else 0.0)
+
+
 def rates(
     backend: str, scenario: Scenario, series: Series, first: datetime, steps: int, w: float
 ) -> list[float | None]:
@@ -185,27 +204,36 @@ def _sum(rates: list[float | None]) -> float | None:
     return sum(present) if present else None
 
 
+def sli_series(scenario: Scenario, sli: str) -> tuple[list[Series], list[Series]]:
+    """The series the SLI's two queries (tests/packs.py) read: (bad or good, total); for the
+    latency SLI the first are the fast buckets (bad = total - fast)."""
+    if sli in ("availability", "quiet_availability"):
+        service = "checkout" if sli == "availability" else "quiet"
+        every = scenario.select(REQUESTS, service=service)
+        return [s for s in every if s.label_dict["code"].startswith("5")], every
+    if sli == "latency":
+        fast = scenario.select(f"{DURATION}_bucket", service="checkout", le="0.25")
+        return fast, scenario.select(f"{DURATION}_count", service="checkout")
+    raise ValueError(f"unknown sli {sli!r}")
+
+
 def _sli_columns(
     backend: str, scenario: Scenario, sli: str, first: datetime, steps: int, w: float
 ) -> tuple[list[float | None], list[float | None]]:
-    """(bad, total) per-second rates as the SLI's two queries (tests/packs.py) answer them at
-    first, first + 1m, ..., first + steps minutes."""
+    """(bad, total) per-second rates as the SLI's two queries answer them at first,
+    first + 1m, ..., first + steps minutes."""
 
     def summed(series: list[Series]) -> list[float | None]:
         columns = zip(*(rates(backend, scenario, s, first, steps, w) for s in series), strict=True)
         return [_sum(list(column)) for column in columns]
 
-    if sli in ("availability", "quiet_availability"):
-        service = "checkout" if sli == "availability" else "quiet"
-        every = scenario.select(REQUESTS, service=service)
-        bad = [s for s in every if s.label_dict["code"].startswith("5")]
-        return summed(bad), summed(every)
-    if sli == "latency":
-        count = summed(scenario.select(f"{DURATION}_count", service="checkout"))
-        fast = summed(scenario.select(f"{DURATION}_bucket", service="checkout", le="0.25"))
-        slow = [None if c is None or f is None else c - f for c, f in zip(count, fast, strict=True)]
-        return slow, count
-    raise ValueError(f"unknown sli {sli!r}")
+    part, every = sli_series(scenario, sli)
+    total = summed(every)
+    if sli != "latency":
+        return summed(part), total
+    fast = summed(part)
+    slow = [None if c is None or f is None else c - f for c, f in zip(total, fast, strict=True)]
+    return slow, total
 
 
 def sli_rates(
