@@ -53,6 +53,7 @@ class PostgresServer:
         self.port = _free_port()
         self.start_seconds = 0.0
         self._as_postgres: list[str] = []
+        self._options = ""
         if os.geteuid() == 0:
             if shutil.which("runuser") is None:
                 raise PostgresUnavailable("running as root and runuser is missing")
@@ -81,19 +82,28 @@ class PostgresServer:
             "--no-locale",
             "--no-sync",
         )  # fmt: skip
-        options = (
+        self._options = (
             f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.sockets} "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         )
+        self.start_server()
+        self.start_seconds = time.monotonic() - t0
+
+    def start_server(self) -> None:
+        """Start the cluster (again, after ``stop_server``: same data, same port)."""
         self._run(
             str(self.bindir / "pg_ctl"),
             "-D", str(self.data),
             "-l", str(self.log),
-            "-o", options,
+            "-o", self._options,
             "-w", "-t", "60",
             "start",
         )  # fmt: skip
-        self.start_seconds = time.monotonic() - t0
+
+    def stop_server(self) -> None:
+        """Stop the cluster and keep its data: every connection is closed (fast shutdown),
+        as in a PostgreSQL restart or failover."""
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
 
     @property
     def admin_url(self) -> str:

@@ -42,7 +42,7 @@ import itertools
 import json
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -161,6 +161,9 @@ class FakeSlack:
     # what was POSTed to a response_url (``response_url(...)`` makes one), in order
     responses: list[dict[str, Any]] = field(default_factory=list)
     socket_mode: SocketModeEndpoint | None = None  # None: apps.connections.open fails
+    # called with each message ``chat.postMessage`` accepted, before the answer is sent: a
+    # fault test breaks the daemon's store there, between Slack's ok and its own commit
+    after_post: Callable[[Message], None] | None = None
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -252,7 +255,10 @@ class FakeSlack:
                 body = handler(self, params, now)
             except _ApiError as err:
                 return 200, {}, {"ok": False, "error": err.error, **err.extra}
-            return 200, {}, {"ok": True, **body}
+            posted = self.messages[-1] if method == "chat.postMessage" else None
+        if posted is not None and self.after_post is not None:
+            self.after_post(posted)
+        return 200, {}, {"ok": True, **body}
 
     def handle_upload(self, file_id: str, data: bytes) -> int:
         with self._lock:
