@@ -23,6 +23,7 @@ increments are the scenario's per-minute events. docs/backends.md states the con
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -362,6 +363,23 @@ def firings_for(
     if backend.name == PROMETHEUS:
         return truth.firings_truth(backend.scenario, sli, objective, window, at)
     return firings(backend.name, backend.scenario, sli, objective, window, at)
+
+
+def history_bad_between(backend: Backend, sli: str) -> Callable[[datetime, datetime], float] | None:
+    """Bad events in (a, b], both on the grid, as a pack's per-minute history holds them: None
+    on Prometheus (the exact events); on VictoriaMetrics 1.79 each minute is the mean of itself
+    and the minute before, so a sum is the mean of the exact sums over (a, b] and a minute
+    earlier."""
+    if backend.name == PROMETHEUS:
+        return None
+    sc = backend.scenario
+
+    def between(a: datetime, b: datetime) -> float:
+        now = truth.events(sc, sli, a, b)[0]
+        earlier = truth.events(sc, sli, a - MINUTE, b - MINUTE)[0]
+        return (now + earlier) / 2
+
+    return between
 
 
 #: a word of each backend's own reason for refusing ``sum(rate(x{[30d]))``

@@ -14,6 +14,7 @@ incident (two intervals' worth in all), so compare against this truth with that 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -113,6 +114,7 @@ def attribution_truth(
     objective_percent: float,
     window: str,
     at: datetime,
+    bad_between: Callable[[datetime, datetime], float] | None = None,
 ) -> dict[str, Any]:
     """Share of the SLO's error budget each incident consumed, and the unattributed rest.
 
@@ -121,12 +123,19 @@ def attribution_truth(
     (max(created, start), min(resolved or at, at)] / T / (1 - o) * elapsed, so the shares of
     disjoint event sets add up to ``consumed``. Unattributed = bad events outside the union of
     the clipped incident intervals. If T == 0, the fractions and minutes are None.
+
+    ``bad_between(a, b)`` replaces the exact bad events in (a, b] of the incidents and of the
+    unattributed rest (T and B stay exact), for a backend whose per-minute history reads them
+    otherwise (tests/generator/backend_truth.py).
     """
     _kind, start, end = window_bounds(window, at)
     elapsed = (at - start) / (end - start)
     budget = 1 - objective_percent / 100
     budget_minutes = budget * ((end - start) / MINUTE)
     bad_total, total = events(scenario, sli, start, at)
+
+    def bad_in(a: datetime, b: datetime) -> float:
+        return events(scenario, sli, a, b)[0] if bad_between is None else bad_between(a, b)
 
     def fraction(bad: float) -> float | None:
         return None if total == 0 else bad / total / budget * elapsed
@@ -144,7 +153,7 @@ def attribution_truth(
         if not a < b:
             continue
         clipped.append((a, b))
-        bad, _total = events(scenario, sli, a, b)
+        bad = bad_in(a, b)
         rows.append(
             {
                 "id": inc.id,
@@ -160,8 +169,8 @@ def attribution_truth(
         )
     rows.sort(key=lambda r: (-(r["budget_consumed_minutes"] or 0.0), r["start"], r["number"]))
 
-    union_bad = sum(events(scenario, sli, a, b)[0] for a, b in _merge(clipped))
-    outside = bad_total - union_bad
+    union_bad = sum(bad_in(a, b) for a, b in _merge(clipped))
+    outside = (bad_total if bad_between is None else bad_between(start, at)) - union_bad
     return {
         "window_start": start,
         "window_end": end,
