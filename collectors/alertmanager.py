@@ -134,6 +134,10 @@ def parse_webhook(body: bytes, service_label: str = "service") -> list[BurnAlert
         raise WebhookError(f"webhook body is not UTF-8: {exc}") from None
     except json.JSONDecodeError as exc:
         raise WebhookError(f"webhook body is not JSON: {exc}") from None
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        raise WebhookError(f"webhook body cannot be read: {exc}") from None
+    except RecursionError:
+        raise WebhookError("webhook body is nested too deeply to read") from None
     if not isinstance(payload, dict):
         raise WebhookError(f"webhook body must be a JSON object, got {type(payload).__name__}")
     where = "webhook"

@@ -408,6 +408,9 @@ CMD_BAD_QUESTION_ID = (
 CMD_BAD_OPTION_ID = "“{value}” is not an option id: options are O1 to O6."
 CMD_QUESTION_TOO_LONG = "The question is {length} characters long; the limit is {limit}."
 CMD_NOTE_TOO_LONG = "The note is {length} characters long; the limit is {limit}."
+CMD_BAD_CHARACTER = (
+    "The {what} contains {char}, which cannot be stored: remove it and send the command again."
+)
 CMD_BAD_DEADLINE = (
     "“{value}” is not a valid deadline: write a real date as YYYY-MM-DD after `by`, "
     "e.g. by 2026-12-04."
@@ -416,6 +419,7 @@ CMD_WHAT_SERVICE = "service"
 CMD_WHAT_QUESTION = "question"
 CMD_WHAT_QUESTION_ID = "question id"
 CMD_WHAT_OPTION_ID = "option id"
+CMD_WHAT_NOTE = "note"
 
 # --- the daemon's Slack replies (daemon/runtime) ---
 # mrkdwn; every value that came from a person is escaped before it is put in.
@@ -460,6 +464,10 @@ CMD_INTERNAL_ERROR = (
     "running slo-prep to look at its log (error id {error_id})."
 )
 CMD_WRONG_COMMAND = "This app answers `{expected}`, not `{got}`."
+CMD_BAD_REQUEST = (
+    "This request did not come from Slack as Slack sends it: {field} is not a Slack id. "
+    "Nothing was done."
+)
 
 # --- what the daemon posts ---
 POST_PACK_TEXT = "SLO prep pack — {service}: {question}"
@@ -480,7 +488,7 @@ POST_ALERT_INTRO = (
 )
 POST_ALERT_NO_QUESTION = (
     "No decision question is open for *{service}*, so the pack is evidence only "
-    "(NO_DECISION_FRAMED). A manager can frame one with `{command} ask {service} <question> "
+    "(NO_DECISION_FRAMED). A manager can frame one with `{command} ask {service} &lt;question&gt; "
     "[by YYYY-MM-DD]`."
 )
 POST_ALERT_QUESTION = "Open question *{id}*: the pack below is its full draft."

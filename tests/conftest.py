@@ -10,7 +10,11 @@ import pytest
 from tests.generator.prometheus_server import PrometheusServer
 from tests.generator.synthetic import build_scenario
 from tests.generator.victoria_metrics_server import VictoriaMetricsServer
+from tests.support.fuzz import load_profile
 from tests.support.tls import Tls, self_signed
+
+# HYPOTHESIS_PROFILE=ci (default: small, derandomized) or nightly (10,000 examples a target)
+load_profile()
 
 
 @pytest.fixture(scope="session")

@@ -213,6 +213,27 @@ def _split_deadline(rest: str) -> tuple[str, date | None]:
     return question, deadline
 
 
+def unstorable(text: str, what: str) -> str | None:
+    """Why ``text`` cannot be stored, or None. The store keeps UTF-8 text without NUL
+    (PostgreSQL cannot hold U+0000; a lone surrogate, which a Socket Mode JSON payload can
+    carry, is not UTF-8): refused up front with a reason, not failed on at the insert."""
+    for char in text:
+        if char == "\x00" or "\ud800" <= char <= "\udfff":
+            return messages.CMD_BAD_CHARACTER.format(what=what, char=f"U+{ord(char):04X}")
+    return None
+
+
+def is_option_id(value: str) -> bool:
+    """``O1`` to ``O6``, exactly (the modal's option, unlike the command's, is not upper-cased)."""
+    return _OPTION_ID.fullmatch(value) is not None
+
+
+def _storable(text: str, what: str) -> None:
+    problem = unstorable(text, what)
+    if problem is not None:
+        raise _Usage(problem)
+
+
 def _parse_ask(rest: str, known: Sequence[str]) -> Command:
     word, rest = _split_first(rest)
     if not word:
@@ -225,6 +246,7 @@ def _parse_ask(rest: str, known: Sequence[str]) -> Command:
         raise _Usage(
             messages.CMD_QUESTION_TOO_LONG.format(length=len(question), limit=MAX_QUESTION_CHARS)
         )
+    _storable(question, messages.CMD_WHAT_QUESTION)
     return Ask(service=service, question=question, deadline=deadline)
 
 
@@ -269,6 +291,7 @@ def _parse_decide(rest: str, known: Sequence[str]) -> Command:
     option_id = _option_id(word)
     if len(note) > MAX_NOTE_CHARS:
         raise _Usage(messages.CMD_NOTE_TOO_LONG.format(length=len(note), limit=MAX_NOTE_CHARS))
+    _storable(note, messages.CMD_WHAT_NOTE)
     return Decide(question_id=question_id, option_id=option_id, note=note or None)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +31,13 @@ log = logging.getLogger("slo_prep.commands")
 
 LIST_LIMIT = 10
 _ECHO = 120
+# a Slack user or channel id, all that `<@…>` and `<#…>` in our replies may enclose: anything
+# else from a request would be markup in them (`U1> <!channel`)
+_SLACK_ID = re.compile(r"[A-Z][A-Z0-9]+")
+
+
+def is_slack_id(value: str) -> bool:
+    return _SLACK_ID.fullmatch(value) is not None
 
 
 @dataclass(frozen=True)
@@ -88,7 +96,8 @@ def _authorize(rt: Runtime, service_name: str, user_id: str, action: str) -> Non
 def _question(rt: Runtime, question_id: str) -> Question:
     question = rt.store.get_question(question_id)
     if question is None:
-        raise Refused(m.CMD_UNKNOWN_QUESTION.format(id=question_id))
+        # from a button or a modal the id is whatever the client sent: escaped like any text
+        raise Refused(m.CMD_UNKNOWN_QUESTION.format(id=escape_mrkdwn(question_id)))
     return question
 
 
@@ -99,6 +108,10 @@ def _open(question: Question, action: str) -> None:
 
 def handle_command(rt: Runtime, request: CommandRequest) -> Reply:
     """The ephemeral reply to ``request``; counts it in ``slo_prep_commands_total``."""
+    for field, value in (("user_id", request.user_id), ("channel_id", request.channel_id)):
+        if not is_slack_id(value):
+            rt.metrics.commands.labels(subcommand=_sub(request.text), outcome="refused").inc()
+            return Reply(m.CMD_BAD_REQUEST.format(field=field))
     parsed = parse_commands.parse(request.text, [s.name for s in rt.config.services])
     if isinstance(parsed, parse_commands.CommandError):
         rt.metrics.commands.labels(subcommand=_sub(request.text), outcome="refused").inc()

@@ -17,6 +17,7 @@ from urllib.parse import parse_qs
 
 from collectors.alertmanager import WebhookError, check_bearer, parse_webhook
 from daemon import messages as m
+from daemon.core.mrkdwn import escape_mrkdwn
 from daemon.runtime import alerts, outbox
 from daemon.runtime.commands import CommandRequest, handle_command
 from daemon.runtime.context import Runtime
@@ -153,7 +154,8 @@ class App:
             return {}
         expected = self.rt.config.slack.command
         if form.get("command") and form["command"] != expected:
-            text = m.CMD_WRONG_COMMAND.format(expected=expected, got=form["command"][:40])
+            got = escape_mrkdwn(form["command"][:40])
+            text = m.CMD_WRONG_COMMAND.format(expected=expected, got=got)
             return {"response_type": "ephemeral", "text": text}
         request = CommandRequest(
             command=form.get("command", expected),
@@ -171,7 +173,9 @@ class App:
         form = _form(self._verified(environ))
         try:
             payload = json.loads(form.get("payload", ""))
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):
+            # RecursionError: nested past the parser's depth; ValueError also covers an integer
+            # of more than 4,300 digits, which json refuses without a JSONDecodeError
             raise _Response(400, {"error": "payload is not JSON"}) from None
         if not isinstance(payload, dict):
             raise _Response(400, {"error": "payload is not an object"})

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from daemon import messages as m
+from daemon.core import commands as parse_commands
 from daemon.core.mrkdwn import escape_mrkdwn
 from daemon.runtime import commands, packs
 from daemon.runtime.context import Runtime
@@ -38,17 +39,30 @@ def _str(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _map(value: object) -> Mapping[str, Any]:
+    """``value`` when it is an object: a payload of another shape is read as empty, never
+    indexed into (``"user": "U1"`` must not be an AttributeError and a 500)."""
+    return value if isinstance(value, Mapping) else {}
+
+
 def handle_interaction(rt: Runtime, payload: Mapping[str, Any]) -> Answer:
     kind = payload.get("type")
-    user = _str((payload.get("user") or {}).get("id"))
+    user = _str(_map(payload.get("user")).get("id"))
+    if kind not in ("block_actions", "view_submission"):
+        return Answer()
+    if not commands.is_slack_id(user):
+        log.warning("%s without a Slack user id: ignored", kind)
+        if kind == "view_submission":
+            text = m.CMD_BAD_REQUEST.format(field="user.id")
+            return Answer(ack={"response_action": "errors", "errors": {OPTION_BLOCK: text}})
+        return Answer()
     if kind == "block_actions":
-        actions = payload.get("actions") or []
-        action = actions[0] if actions and isinstance(actions[0], Mapping) else {}
+        actions = payload.get("actions")
+        action = _map(actions[0]) if isinstance(actions, list) and actions else {}
         return _button(rt, payload, _str(action.get("action_id")), _str(action.get("value")), user)
-    if kind == "view_submission":
-        view = payload.get("view") or {}
-        if view.get("callback_id") == DECIDE_VIEW:
-            return _submit_decision(rt, view, user)
+    view = _map(payload.get("view"))
+    if view.get("callback_id") == DECIDE_VIEW:
+        return _submit_decision(rt, view, user)
     return Answer()
 
 
@@ -56,7 +70,7 @@ def _button(
     rt: Runtime, payload: Mapping[str, Any], action_id: str, question_id: str, user: str
 ) -> Answer:
     response_url = _str(payload.get("response_url"))
-    channel = _str((payload.get("channel") or {}).get("id"))
+    channel = _str(_map(payload.get("channel")).get("id"))
     request = commands.CommandRequest("", "", user, channel, response_url or None)
     if action_id == packs.ACTION_REFRESH:
         try:
@@ -135,7 +149,8 @@ def _open_modal(
 ) -> None:
     question = rt.store.get_question(question_id)
     if question is None:
-        commands.send_later(rt, request, m.CMD_UNKNOWN_QUESTION.format(id=question_id))
+        text = m.CMD_UNKNOWN_QUESTION.format(id=escape_mrkdwn(question_id))
+        commands.send_later(rt, request, text)
         return
     stored = rt.store.packs_for_question(question_id)
     options = json.loads(stored[-1].document).get("options") or [] if stored else []
@@ -149,16 +164,26 @@ def _open_modal(
 
 
 def _selected(view: Mapping[str, Any]) -> tuple[str, str | None]:
-    values = (view.get("state") or {}).get("values") or {}
-    option = ((values.get(OPTION_BLOCK) or {}).get(OPTION_ACTION) or {}).get("selected_option")
-    note = ((values.get(NOTE_BLOCK) or {}).get(NOTE_ACTION) or {}).get("value")
-    option_id = _str((option or {}).get("value")) if isinstance(option, Mapping) else ""
+    values = _map(_map(view.get("state")).get("values"))
+    option = _map(_map(values.get(OPTION_BLOCK)).get(OPTION_ACTION)).get("selected_option")
+    note = _map(_map(values.get(NOTE_BLOCK)).get(NOTE_ACTION)).get("value")
+    option_id = _str(_map(option).get("value"))
     return option_id, (note.strip() or None) if isinstance(note, str) else None
 
 
 def _submit_decision(rt: Runtime, view: Mapping[str, Any], user: str) -> Answer:
     question_id = _str(view.get("private_metadata"))
     option_id, note = _selected(view)
+    # the modal offers only the pack's options, but what comes back is the client's say-so
+    problems = {}
+    if not parse_commands.is_option_id(option_id):
+        problems[OPTION_BLOCK] = m.CMD_BAD_OPTION_ID.format(value=escape_mrkdwn(option_id[:40]))
+    unstorable = parse_commands.unstorable(note or "", m.CMD_WHAT_NOTE)
+    if unstorable is not None:
+        problems[NOTE_BLOCK] = unstorable
+    if problems:
+        rt.metrics.commands.labels(subcommand="decide_modal", outcome="refused").inc()
+        return Answer(ack={"response_action": "errors", "errors": problems})
     try:
         reply = commands.decide(rt, question_id, option_id, note, user)
     except commands.Refused as refused:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from daemon import messages as m
+from daemon.core.mrkdwn import escape_mrkdwn
 from daemon.runtime.commands import CommandRequest, handle_command
 from daemon.runtime.context import Runtime
 from daemon.runtime.interactions import handle_interaction
@@ -24,7 +25,7 @@ def on_envelope(rt: Runtime, kind: str, payload: dict[str, Any]) -> dict[str, An
         expected = rt.config.slack.command
         command = _str(payload.get("command")) or expected
         if command != expected:
-            text = m.CMD_WRONG_COMMAND.format(expected=expected, got=command[:40])
+            text = m.CMD_WRONG_COMMAND.format(expected=expected, got=escape_mrkdwn(command[:40]))
             return {"response_type": "ephemeral", "text": text}
         request = CommandRequest(
             command=command,
