@@ -307,6 +307,11 @@ class FakePagerDuty:
         with self._lock:
             self._faults.extend(_Fault(status, dict(headers or {})) for _ in range(count))
 
+    def clear_faults(self) -> None:
+        """Forget every failure scripted with ``fail_next`` and not served yet."""
+        with self._lock:
+            self._faults.clear()
+
     def set_token(self, token: str) -> None:
         with self._lock:
             self._token = token
