@@ -54,7 +54,11 @@ def read_yaml(source: str) -> YamlDocument:
 
 
 def _parse(source: str, text: str) -> tuple[object, list[ConfigIssue]]:
-    loader = _SafeLoader(text)
+    try:
+        # the reader checks every character up front: a control character fails here
+        loader = _SafeLoader(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(source, [ConfigIssue("", f"invalid YAML: {exc}")]) from exc
     try:
         node = loader.get_single_node()
         if node is None:

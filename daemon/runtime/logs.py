@@ -75,8 +75,11 @@ def redacted_config(config: Config) -> dict[str, Any]:
         "sha256": config.sha256,
         "prometheus": _redact(raw["prometheus"]) | {"url": redact_url(config.prometheus.url)},
         "store": {"url": _store_url(config.store.url)},
-        "slack": _redact(raw["slack"]),
-        "pagerduty": _redact(raw["pagerduty"]),
+        # any URL may carry user:password@ (a proxy in front of Slack or PagerDuty)
+        "slack": _redact(raw["slack"]) | {"api_url": redact_url(config.slack.api_url)},
+        "pagerduty": _redact(raw["pagerduty"])
+        if config.pagerduty is None
+        else _redact(raw["pagerduty"]) | {"url": redact_url(config.pagerduty.url)},
         "http": raw["http"],
         "alertmanager": _redact(raw["alertmanager"]),
         "alerts": raw["alerts"],
