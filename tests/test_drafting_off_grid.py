@@ -119,9 +119,7 @@ def test_the_backends_differ_by_the_minute_before_the_window(backend: Backend, c
     assert not _close(got["burn_rates"]["5m"], theirs["burn_rates"]["5m"])
 
 
-def test_victoria_metrics_history_is_the_exact_minutes_shifted(
-    packs: dict[str, Any], backend: Backend
-) -> None:
+def test_the_history_between_two_scrapes(packs: dict[str, Any], backend: Backend) -> None:
     """Off the grid VictoriaMetrics 1.79's widened rate(x[1m]) holds one increment again, so the
     firings are the exact ones, 20 s later; Prometheus has no answer for a one-interval window
     there, and the pack says the history is missing instead of showing no firings."""
