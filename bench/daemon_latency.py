@@ -19,10 +19,10 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,9 +32,30 @@ sys.path.insert(0, str(ROOT))
 from tests.generator.prometheus_server import free_port, start_demo_server  # noqa: E402
 from tests.packs import RATIO_SLI, slo  # noqa: E402
 from tests.runtime.conftest import SRE_CHANNEL, WEBHOOK_TOKEN, daemon_config  # noqa: E402
-from tests.runtime.daemon_process import DaemonProcess, request  # noqa: E402
+from tests.runtime.daemon_process import (  # noqa: E402
+    DaemonProcess,
+    command_body,
+    request,
+    signed_headers,
+)
 from tests.runtime.test_alertmanager_webhook import webhook_body  # noqa: E402
 from tests.support.fake_slack import FakeSlack, fake_slack  # noqa: E402
+
+
+def load(port: int, requests: list[dict[str, object]]) -> list[float]:
+    """Latencies of ``requests`` sent all at once by the load client, in its own process."""
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "http_load.py")],
+        input=json.dumps({"port": port, "requests": requests}),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    answers = json.loads(done.stdout)
+    bad = [a["status"] for a in answers if a["status"] != 200]
+    if bad:
+        raise SystemExit(f"{len(bad)} requests failed: {sorted(set(bad))}")
+    return [float(a["seconds"]) for a in answers]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -101,16 +122,20 @@ def main(argv: list[str] | None = None) -> int:
                 idle = webhook_to_post(daemon, slack, range(args.rounds))
                 acks: list[float] = []
                 floor: list[float] = []
-                with ThreadPoolExecutor(args.concurrency) as pool:
-                    for r in range(args.rounds):
-                        texts = [
-                            f"ask checkout Bench question {r}-{n}?" for n in range(args.concurrency)
-                        ]
-                        answers = list(pool.map(daemon.command, texts))
-                        assert all(a.status == 200 for a in answers)
-                        acks += [a.seconds for a in answers]
-                        urls = [daemon.url + "/readyz"] * args.concurrency
-                        floor += [a.seconds for a in pool.map(request, urls)]
+                for r in range(args.rounds):
+                    commands = []
+                    for n in range(args.concurrency):
+                        body = command_body(f"ask checkout Bench question {r}-{n}?")
+                        commands.append(
+                            {
+                                "method": "POST",
+                                "path": "/slack/commands",
+                                "headers": signed_headers(body),
+                                "body": body.decode("latin-1"),
+                            }
+                        )
+                    acks += load(port, commands)
+                    floor += load(port, [{"path": "/readyz"}] * args.concurrency)
                 # while the packs of those questions are drafted and posted
                 busy = webhook_to_post(daemon, slack, range(args.rounds, 2 * args.rounds))
             finally:

@@ -15,6 +15,8 @@ from typing import Any
 from collectors.pagerduty import PagerDutyCollector
 from collectors.prometheus import PrometheusCollector
 from daemon.config.model import Config
+from daemon.core.pack import Decision
+from daemon.runtime.drafter import Drafted, Drafter, InlineDrafter
 from daemon.runtime.metrics import Metrics
 from daemon.runtime.sinks import Sink
 from daemon.store import LeaderLock, Store
@@ -105,6 +107,26 @@ class Runtime:
     alert_work: Executor | None = None
     # the incident count each service had at its last PagerDuty poll (for `status`)
     incident_counts: dict[str, int] = field(default_factory=dict)
+    # where packs are drafted (worker processes in the daemon); None: on the caller's thread
+    drafter: Drafter | None = None
+    alert_drafter: Drafter | None = None
+
+    def draft(
+        self,
+        service: str,
+        at: datetime,
+        decision: Decision,
+        *,
+        alert: bool = False,
+        rendered: bool = True,
+    ) -> Drafted:
+        """``service``'s pack at ``at`` (with its Slack messages and chart when ``rendered``);
+        alerts have drafters of their own, so a backlog of question packs never delays an
+        alert's."""
+        drafter = (self.alert_drafter if alert else None) or self.drafter
+        if drafter is None:
+            drafter = InlineDrafter(self.config, self.prometheus, self.pagerduty, self.generator)
+        return drafter(service, at, decision, rendered=rendered)
 
     def now(self) -> datetime:
         """The clock, truncated to whole seconds (the query APIs take seconds)."""

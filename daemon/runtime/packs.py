@@ -7,7 +7,6 @@ after, each under an idempotency key, so a crash in between neither loses nor re
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, time, timedelta
@@ -17,11 +16,8 @@ from daemon import messages as m
 from daemon.config.model import ServiceConfig
 from daemon.core.alerts import BurnAlert
 from daemon.core.mrkdwn import escape_mrkdwn
-from daemon.core.pack import Decision, pack_to_json
-from daemon.drafting import draft_pack
+from daemon.core.pack import Decision
 from daemon.render.changes import what_changed
-from daemon.render.chart import render_chart
-from daemon.render.slack import render_slack
 from daemon.runtime.context import Runtime
 from daemon.store import OutboxEntry, PackKind, Question, alert_key, question_key
 
@@ -44,20 +40,6 @@ def question_channel(rt: Runtime, question: Question) -> str:
     """The service's channel, else the channel the question was asked in."""
     service = rt.config.service(question.service)
     return (service.slack_channel if service else None) or question.channel
-
-
-def draft_document(rt: Runtime, service: str, at: datetime, decision: Decision) -> dict[str, Any]:
-    pack = draft_pack(rt.config, service, at, decision, rt.prometheus, rt.generator, rt.pagerduty)
-    return pack_to_json(pack)
-
-
-def _chart(document: Mapping[str, Any]) -> str | None:
-    slos = document.get("slos") or []
-    if not slos:
-        return None
-    focus = (document.get("decision") or {}).get("focus_slo")
-    slo = next((s for s in slos if s.get("name") == focus), slos[0])
-    return base64.b64encode(render_chart(slo)).decode("ascii")
 
 
 def with_buttons(message: Mapping[str, Any], question_id: str) -> dict[str, Any]:
@@ -114,7 +96,8 @@ def enqueue_question_pack(
         return existing, False
     now = rt.now()
     previous = rt.store.packs_for_question(question.id)
-    document = draft_document(rt, question.service, now, _decision(question))
+    drafted = rt.draft(question.service, now, _decision(question))
+    document = drafted.document
     kind: PackKind = "registration" if refresh_no == 0 else "refresh"
     stored = rt.store.add_pack(
         kind=kind,
@@ -124,13 +107,13 @@ def enqueue_question_pack(
         question_id=question.id,
     )
     rt.metrics.packs_drafted.labels(kind=kind).inc()
-    rendered = render_slack(document)
+    rendered = drafted.messages
     parent = with_buttons(rendered[0], question.id)
     # the notification and the channel list show the question, escaped like everything else
     parent["text"] = m.POST_PACK_TEXT.format(
         service=escape_mrkdwn(question.service), question=escape_mrkdwn(question.question)
     )
-    payload: dict[str, Any] = {"kind": "pack", "chart": _chart(document)}
+    payload: dict[str, Any] = {"kind": "pack", "chart": drafted.chart}
     thread_of: str | None = None
     if refresh_no == 0 or not previous:
         payload["messages"] = [parent, *rendered[1:]]
@@ -170,7 +153,8 @@ def enqueue_alert_pack(
     open_questions = rt.store.list_questions(service=service.name, status="open", limit=1)
     question = open_questions[0] if open_questions else None
     decision = _decision(question) if question is not None else Decision(question=None)
-    document = draft_document(rt, service.name, now, decision)
+    drafted = rt.draft(service.name, now, decision, alert=True)
+    document = drafted.document
     stored = rt.store.add_pack(
         kind="alert",
         service=service.name,
@@ -194,7 +178,7 @@ def enqueue_alert_pack(
             service=escape_mrkdwn(service.name), command=rt.config.slack.command
         ),
     ]
-    rendered = render_slack(document)
+    rendered = drafted.messages
     parent = dict(rendered[0])
     parent["blocks"] = [
         {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(intro)}},
@@ -203,7 +187,7 @@ def enqueue_alert_pack(
     parent["text"] = m.POST_ALERT_HEADER.format(
         service=escape_mrkdwn(service.name), severity=escape_mrkdwn(severity)
     )
-    payload = {"kind": "pack", "chart": _chart(document), "messages": [parent, *rendered[1:]]}
+    payload = {"kind": "pack", "chart": drafted.chart, "messages": [parent, *rendered[1:]]}
     rt.store.enqueue(key, channel=channel, payload=json.dumps(payload), now=now, pack_id=stored.id)
     return key
 

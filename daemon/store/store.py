@@ -11,6 +11,7 @@ import fcntl
 import json
 import os
 import secrets
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import URL, make_url
 
 from daemon.store import schema
+from daemon.store.durability import WalSync
 from daemon.store.errors import (
     InvalidRecordError,
     RecordNotFoundError,
@@ -50,6 +52,7 @@ PACK_KINDS: tuple[str, ...] = get_args(PackKind)
 
 _ID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: ids are typed by people
 _SQLITE_BUSY_TIMEOUT_S = 30.0
+_READ_ONLY = "slo_prep_read_only"
 _LAST_ERROR_MAX = 2000
 
 # both dialects' INSERT has on_conflict_do_nothing/_do_update and .excluded
@@ -170,6 +173,12 @@ def engine_url(url: str) -> URL:
     )
 
 
+def _sqlite_file(url: URL) -> Path | None:
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return Path(str(url.database)).expanduser().resolve()
+
+
 def _make_engine(url: URL) -> Engine:
     if url.get_backend_name() == "sqlite":
         assert url.database is not None
@@ -187,11 +196,17 @@ def _make_engine(url: URL) -> Engine:
             dbapi_conn.isolation_level = None
             cursor = dbapi_conn.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
+            # commits are made durable by the store's group commit (durability.py)
+            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Connection) -> None:
+            if conn.get_execution_options().get(_READ_ONLY):
+                # a snapshot: in WAL mode readers neither wait for the writer nor block it
+                conn.exec_driver_sql("BEGIN DEFERRED")
+                return
             # take the write lock up front: two writers never deadlock upgrading read locks
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
@@ -213,6 +228,12 @@ def _wrap(exc: sa_exc.SQLAlchemyError, what: str) -> StoreError:
     return StoreError(f"{what}: {exc}")
 
 
+def _changes(conn: Connection) -> int:
+    """Rows changed so far on this SQLite connection (0 elsewhere: only SQLite needs it)."""
+    raw = conn.connection.dbapi_connection
+    return int(getattr(raw, "total_changes", 0))
+
+
 class Store:
     """Open with ``open_store(url)``; thread-safe (one pooled connection per transaction)."""
 
@@ -220,6 +241,15 @@ class Store:
         self._engine = engine
         self.url = display_url  # password hidden
         dialect = engine.dialect.name
+        database = _sqlite_file(engine.url)
+        self._wal = WalSync(database) if database is not None else None
+        # SQLite has one writer at a time, and a connection that finds the file locked sleeps
+        # in steps of up to 100 ms before it tries again: threads of this process queue here
+        # instead, and are served as soon as the lock is free (other processes still meet the
+        # busy timeout)
+        self._serial: contextlib.AbstractContextManager[Any] = (
+            threading.RLock() if dialect == "sqlite" else contextlib.nullcontext()
+        )
         self._insert: Callable[[Table], _UpsertInsert]
         if dialect == "postgresql":
             self._insert = pg_dialect.insert
@@ -228,8 +258,35 @@ class Store:
 
     @contextmanager
     def _tx(self, what: str) -> Iterator[Connection]:
+        ticket: int | None = None
         try:
-            with self._engine.begin() as conn:
+            with self._serial:
+                with self._engine.begin() as conn:
+                    before = _changes(conn)
+                    yield conn
+                    wrote = _changes(conn) != before
+                if wrote and self._wal is not None:
+                    ticket = self._wal.committed()
+        except sa_exc.SQLAlchemyError as exc:
+            raise _wrap(exc, what) from exc
+        if ticket is not None and self._wal is not None:
+            try:
+                self._wal.sync(ticket)
+            except OSError as exc:
+                raise StoreUnavailableError(f"{what}: could not sync the database: {exc}") from exc
+
+    @contextmanager
+    def _read(self, what: str) -> Iterator[Connection]:
+        """A read-only transaction: on a SQLite file it does not queue behind the writers."""
+        if self._wal is None:
+            with self._tx(what) as conn:
+                yield conn
+            return
+        try:
+            with (
+                self._engine.connect().execution_options(**{_READ_ONLY: True}) as conn,
+                conn.begin(),
+            ):
                 yield conn
         except sa_exc.SQLAlchemyError as exc:
             raise _wrap(exc, what) from exc
@@ -291,7 +348,7 @@ class Store:
         raise StoreError("add_question: no free question id after 8 tries")
 
     def get_question(self, question_id: str) -> Question | None:
-        with self._tx("get_question") as conn:
+        with self._read("get_question") as conn:
             row = conn.execute(
                 select(schema.questions).where(schema.questions.c.id == question_id)
             ).first()
@@ -313,7 +370,7 @@ class Store:
             stmt = stmt.where(q.c.status == status)
         if limit is not None:
             stmt = stmt.limit(limit)
-        with self._tx("list_questions") as conn:
+        with self._read("list_questions") as conn:
             return [_question_of(row._mapping) for row in conn.execute(stmt)]
 
     def decide_question(
@@ -421,7 +478,7 @@ class Store:
         raise StoreError("add_pack: no free pack id after 8 tries")
 
     def get_pack(self, pack_id: str) -> Pack | None:
-        with self._tx("get_pack") as conn:
+        with self._read("get_pack") as conn:
             row = conn.execute(select(schema.packs).where(schema.packs.c.id == pack_id)).first()
             return None if row is None else _pack_of(row._mapping)
 
@@ -429,7 +486,7 @@ class Store:
         """Oldest first: the registration pack, then its refreshes."""
         p = schema.packs
         stmt = select(p).where(p.c.question_id == question_id).order_by(p.c.created_at, p.c.id)
-        with self._tx("packs_for_question") as conn:
+        with self._read("packs_for_question") as conn:
             return [_pack_of(row._mapping) for row in conn.execute(stmt)]
 
     # -- outbox ------------------------------------------------------------------------------
@@ -483,12 +540,12 @@ class Store:
             stmt = stmt.where(o.c.channel == channel)
         if limit is not None:
             stmt = stmt.limit(limit)
-        with self._tx("pending") as conn:
+        with self._read("pending") as conn:
             return [_entry_of(row._mapping) for row in conn.execute(stmt)]
 
     def get_entry(self, entry_id: int) -> OutboxEntry | None:
         o = schema.outbox
-        with self._tx("get_entry") as conn:
+        with self._read("get_entry") as conn:
             row = conn.execute(select(o).where(o.c.id == entry_id)).first()
             return None if row is None else _entry_of(row._mapping)
 
@@ -524,7 +581,7 @@ class Store:
 
     def get_entry_by_key(self, key: str) -> OutboxEntry | None:
         o = schema.outbox
-        with self._tx("get_entry_by_key") as conn:
+        with self._read("get_entry_by_key") as conn:
             row = conn.execute(select(o).where(o.c.idempotency_key == key)).first()
             return None if row is None else _entry_of(row._mapping)
 
@@ -532,14 +589,14 @@ class Store:
         """The channels with entries not posted yet."""
         o = schema.outbox
         stmt = select(o.c.channel).where(o.c.posted_at.is_(None)).distinct()
-        with self._tx("pending_channels") as conn:
+        with self._read("pending_channels") as conn:
             return [str(row[0]) for row in conn.execute(stmt)]
 
     def outbox_depth(self) -> tuple[int, datetime | None]:
         """How many entries wait to be posted, and when the oldest of them was stored."""
         o = schema.outbox
         stmt = select(func.count(), func.min(o.c.created_at)).where(o.c.posted_at.is_(None))
-        with self._tx("outbox_depth") as conn:
+        with self._read("outbox_depth") as conn:
             count, oldest = conn.execute(stmt).one()
         return int(count), oldest
 
@@ -553,14 +610,14 @@ class Store:
 
     def get_alert(self, key: str) -> AlertState | None:
         d = schema.alert_dedup
-        with self._tx("get_alert") as conn:
+        with self._read("get_alert") as conn:
             row = conn.execute(select(d).where(d.c.key == key)).first()
             return None if row is None else _alert_of(row._mapping)
 
     def alerts_firing_from(self, source: str) -> list[AlertState]:
         """Alerts ``source`` reported firing and has not reported resolved since."""
         d = schema.alert_dedup
-        with self._tx("alerts_firing_from") as conn:
+        with self._read("alerts_firing_from") as conn:
             rows = conn.execute(select(d).where(d.c.state == "firing")).all()
         alerts = [_alert_of(row._mapping) for row in rows]
         return [a for a in alerts if source in a.source_set]

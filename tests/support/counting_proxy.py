@@ -19,6 +19,8 @@ class CountingProxy:
         self.paths: Counter[str] = Counter()
         #: the bodies of POST requests, in arrival order
         self.bodies: list[bytes] = []
+        #: every request as (method, path with its query string, body or None), in order
+        self.requests: list[tuple[str, str, bytes | None]] = []
         #: answer 503 instead of forwarding when this says so of a POST body (b"" for a GET):
         #: an outage of part of the traffic
         self.unavailable_when: Callable[[bytes], bool] | None = None
@@ -37,6 +39,7 @@ class CountingProxy:
             def _forward(self, body: bytes | None) -> None:
                 with proxy._lock:
                     proxy.paths[urlsplit(self.path).path] += 1
+                    proxy.requests.append((self.command, self.path, body))
                     if body is not None:
                         proxy.bodies.append(body)
                 if proxy.unavailable_when is not None and proxy.unavailable_when(body or b""):
@@ -76,6 +79,7 @@ class CountingProxy:
         with self._lock:
             self.paths.clear()
             self.bodies.clear()
+            self.requests.clear()
 
 
 @contextmanager
