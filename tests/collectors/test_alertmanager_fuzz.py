@@ -111,7 +111,7 @@ def payloads(draw: st.DrawFn) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     return payload, expected
 
 
-@fuzz(ci=300)
+@fuzz(ci=150)
 @given(built=payloads())
 def test_a_valid_payload_parses_into_the_alerts_it_describes(
     built: tuple[dict[str, Any], list[dict[str, Any]]],
@@ -140,7 +140,7 @@ def _body(value: Any) -> bytes:
     return value if isinstance(value, bytes) else json.dumps(value).encode()
 
 
-@fuzz(ci=400)
+@fuzz(ci=200)
 @given(
     body=st.one_of(
         payloads().flatmap(lambda built: mutated(built[0])),

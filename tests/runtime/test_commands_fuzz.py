@@ -5,6 +5,7 @@ no query carries user text; no log line, post or stored pack carries a secret.""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 
@@ -16,9 +17,11 @@ from daemon import messages as m
 from daemon.core.commands import SUBCOMMANDS, Ask, help_text, parse
 from daemon.runtime.commands import CommandRequest, handle_command
 from daemon.runtime.context import Runtime
+from tests.generator.prometheus_server import PrometheusServer
 from tests.runtime.conftest import ASK_CHANNEL, MANAGER, OUTSIDER
-from tests.runtime.fuzz_rig import KNOWN_IDS, Rig, injected, rig
+from tests.runtime.fuzz_rig import AT, KNOWN_IDS, Rig, injected, rig
 from tests.support.fuzz import (
+    MARKER,
     any_text,
     command_texts,
     fuzz,
@@ -162,3 +165,35 @@ def test_the_rig_uses_its_secrets(fuzz_rig: Rig) -> None:
         for r in fuzz_rig.pagerduty.requests
     )
     assert fuzz_rig.logs.lines > 0
+
+
+@pytest.fixture(scope="module")
+def real_rig(
+    tmp_path_factory: pytest.TempPathFactory, tls: Tls, prometheus: PrometheusServer
+) -> Iterator[Rig]:
+    """The same runtime, its queries forwarded to the scenario's real Prometheus."""
+    assert prometheus.at == AT
+    with rig(tmp_path_factory.mktemp("commands-real"), tls, upstream=prometheus.url) as found:
+        yield found
+
+
+# each example drafts a whole pack from real data (about 2 s): one in CI, 40 at night
+@fuzz(ci=1, nightly=40)
+@given(text=asks().map(lambda text: text.replace("ask payments", "ask checkout", 1)))
+@example(text=f'ask checkout {MARKER} "}} or vector(1) or {{x=" [5m] <!channel>?')
+def test_with_a_real_prometheus_no_query_carries_the_question(real_rig: Rig, text: str) -> None:
+    reply = handle_command(real_rig.rt, CommandRequest("/slo-prep", text, MANAGER, ASK_CHANNEL))
+    found = _REGISTERED.match(reply.text)
+    if found is None or reply.follow_up is None:
+        assert not real_rig.prometheus.taken()
+        return
+    reply.follow_up()
+    queries = real_rig.prometheus.taken()
+    assert queries, "the pack was drafted without asking Prometheus"
+    real_rig.check_queries(queries)
+    real_rig.check_posts()
+    # measured from the real data, so the queries above are the ones a real pack sends
+    stored = real_rig.rt.store.packs_for_question(found[1])
+    document = json.loads(stored[-1].document)
+    assert document["decision"]["question"] == parse(text, SERVICES).question  # type: ignore[union-attr]
+    assert all(slo["budget"] is not None for slo in document["slos"]), document["slos"]
