@@ -39,12 +39,12 @@ import math
 import os
 import platform
 import re
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
-import time
 import urllib.error
 import urllib.request
 from collections import Counter
@@ -87,6 +87,7 @@ REL_EPS = 1e-9
 #: the least events slo-generator accepts in a window (constants.MIN_VALID_EVENTS)
 PEER_MIN_VALID_EVENTS = 1
 AS_EACH_RUNS = "slo-generator vs slo-prep (as each runs)"
+MID_MINUTE = "slo-prep mid-minute vs slo-prep on the grid"
 SAME_SAMPLES = "slo-generator vs slo-prep (same samples)"
 
 
@@ -358,29 +359,55 @@ class Run:
     stdout: str
 
 
+# Linux keeps the highest RSS of a process across exec, and a child forked from this process
+# (which holds the generated data) starts at this process's RSS. So a small launcher forks the
+# measured command, times it from fork to reap and reads its rusage with wait4.
+_LAUNCHER = """
+import json, os, sys, time
+start = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(sys.argv[2], sys.argv[2:])
+    finally:
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+wall = time.perf_counter() - start
+with open(sys.argv[1], "w") as out:
+    json.dump({"wall": wall, "code": os.waitstatus_to_exitcode(status),
+               "cpu": usage.ru_utime + usage.ru_stime, "maxrss_kb": usage.ru_maxrss}, out)
+"""
+
+
 def run_process(cmd: Sequence[str], cwd: Path, server_url: str) -> Run:
-    """Runs ``cmd`` to completion; wall time from fork to reap, rusage from wait4."""
+    """Runs ``cmd`` to completion through the launcher: wall time from fork to reap, CPU and
+    peak RSS of the command alone, Prometheus's CPU across it."""
     env = {**os.environ, "COLORED_OUTPUT": "0", "DEBUG": "0"}
     before = prometheus_cpu_seconds(server_url)
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=cwd, env=env)
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.NamedTemporaryFile("r", suffix=".json") as result,
+    ):
+        launcher = [sys.executable, "-I", "-S", "-c", _LAUNCHER, result.name, *map(str, cmd)]
+        proc = subprocess.Popen(
+            launcher, stdout=out, stderr=err, cwd=cwd, env=env, start_new_session=True
+        )
         try:
-            _, status, usage = os.wait4(proc.pid, 0)
+            proc.wait()
         except BaseException:
-            proc.kill()
+            os.killpg(proc.pid, signal.SIGKILL)  # the launcher and the command with it
             proc.wait()
             raise
-        wall = time.perf_counter() - start
-        code = os.waitstatus_to_exitcode(status)
+        measured = json.loads(result.read() or "{}")
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read().decode(), err.read().decode()
     after = prometheus_cpu_seconds(server_url)
-    if code != 0:
-        raise SystemExit(f"{' '.join(map(str, cmd))} exited {code}:\n{stderr[-3000:]}")
+    if proc.returncode != 0 or measured.get("code") != 0:
+        raise SystemExit(f"{' '.join(map(str, cmd))} failed ({measured}):\n{stderr[-3000:]}")
     return Run(
-        wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, after - before, stdout
+        measured["wall"], measured["cpu"], measured["maxrss_kb"] / 1024, after - before, stdout
     )
 
 
@@ -545,6 +572,13 @@ def check_numbers(
                 else:
                     assert truth is not None
                     cmp.stats(f"slo-prep ({tag}) vs truth", seconds).add(got, truth)
+            # --- the same tool 30 s later, off the sample grid: what extrapolation does
+            on_grid = sp_grid[slo.service, slo.name]["burn_rates"][label]
+            mid = sp_same[slo.service, slo.name]["burn_rates"][label]
+            if on_grid is not None and mid is not None:
+                cmp.stats(MID_MINUTE, seconds).add(mid, on_grid)
+            elif on_grid is None and mid is None:
+                cmp.stats(MID_MINUTE, seconds).both_absent += 1
             # --- slo-generator against the truth at the instants of its own two queries
             q_good, q_valid = peer_queries(slo, seconds)
             r_good, r_valid = by_query.get(q_good), by_query.get(q_valid)
@@ -567,7 +601,6 @@ def check_numbers(
             sg_burns[seconds] = sg_burn
             model_burn = None if model is None else (1 - model) / budget
             if sg_burn is None:
-                absent["slo-generator"] += 1
                 cmp.stats("slo-generator vs truth (its instants)", seconds).both_absent += 1
             elif model_burn is not None:
                 cmp.stats("slo-generator vs truth (its instants)", seconds).add(sg_burn, model_burn)
@@ -586,8 +619,9 @@ def check_numbers(
                 cmp.stats(row, seconds).add(sg_burn, sp_burn)
             elif sg_burn is None and sp_burn is None:
                 cmp.stats(row, seconds).both_absent += 1
+                absent["both"] += 1
             else:
-                absent["one side only (as each runs)"] += 1
+                absent["slo-generator only" if sg_burn is None else "slo-prep only"] += 1
             same = m_good * 60 == minute and m_valid * 60 == minute
             all_same_minute = all_same_minute and same
             if not same:
@@ -666,7 +700,7 @@ def _g(value: float) -> str:
 
 
 #: comparisons shown window by window; the others (each tool against the truth) in one row
-PER_WINDOW = (AS_EACH_RUNS, SAME_SAMPLES)
+PER_WINDOW = (AS_EACH_RUNS, MID_MINUTE, SAME_SAMPLES)
 
 
 def comparison_table(cmp: Comparison) -> list[str]:
@@ -681,7 +715,9 @@ def comparison_table(cmp: Comparison) -> list[str]:
             everything.abs_ += s.abs_
             everything.rel += s.rel
             everything.both_absent += s.both_absent
-        rows = [*per_window.items()] if name in PER_WINDOW else []
+        order = list(LABELS.values())
+        rows = sorted(per_window.items(), key=lambda kv: order.index(kv[0]))
+        rows = rows if name in PER_WINDOW else []
         for label, s in [*rows, ("all", everything)]:
             if not s.abs_:
                 cells = ["-"] * 4
@@ -752,8 +788,10 @@ def report(
         f"samples: {n['conditions_agree']} of {n['conditions_same']} agree"
         + (f" (differ: {', '.join(n['disagreements'])})" if n["disagreements"] else "")
         + ".",
-        f"- Windows without a number: {n['absent'] or 'none'} (no events in the window: "
-        "slo-generator reports 'Not enough valid events', slo-prep a null burn rate).",
+        f"- Windows without a number (no events in them): {n['absent'].get('both', 0)} for both "
+        "tools (slo-generator: 'Not enough valid events', slo-prep: a null burn rate), "
+        f"{n['absent'].get('slo-generator only', 0)} for slo-generator only, "
+        f"{n['absent'].get('slo-prep only', 0)} for slo-prep only.",
     ]
     if check.failures:
         lines += ["", "**Numbers out of tolerance:**", *(f"- {f}" for f in check.failures)]
