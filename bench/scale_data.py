@@ -440,6 +440,7 @@ def write_slo_prep_config(
     schedule: dict[str, str] | None = None,
     http_listen: str | None = None,
     slack_output_dir: str | None = None,
+    sre_channel: str | None = None,
 ) -> Path:
     """An slo-prep config with every generated SLO (30-day window, ratio SLI), one service per
     generated service, Slack off. JSON strings are valid YAML scalars, hence ``json.dumps``."""
@@ -453,6 +454,8 @@ def write_slo_prep_config(
     lines += ["slack:", '  mode: "off"']
     if slack_output_dir is not None:
         lines.append(f"  output_dir: {q(slack_output_dir)}")
+    if sre_channel is not None:
+        lines.append(f"  sre_channel: {q(sre_channel)}")
     if schedule:
         lines.append("schedule:")
         lines += [f"  {k}: {q(v)}" for k, v in schedule.items()]
@@ -572,7 +575,11 @@ class ScalePrometheus(ServerProcess):
             "global:\n"
             "  scrape_interval: 1m\n"
             f"  evaluation_interval: {self.evaluation_interval}\n"
-            "scrape_configs: []\n" + rules,
+            "scrape_configs: []\n"
+            # the blocks reach into the future: without an out-of-order window the head
+            # refuses samples older than the newest block, so every recorded result would be
+            # discarded (and logged, one line each)
+            "storage:\n  tsdb:\n    out_of_order_time_window: 1d\n" + rules,
             encoding="utf-8",
         )
         return config
