@@ -29,6 +29,8 @@ bench: setup
 	$(PY) bench/pack_cost.py
 	$(PY) bench/incident_cost.py
 	$(PY) bench/daemon_latency.py
+	$(PY) bench/cycle_scale.py
+	$(PY) bench/memory.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
