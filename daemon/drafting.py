@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -36,6 +36,9 @@ from daemon.errors import CollectorError, PermanentCollectorError, TransientColl
 
 # whole windows before the current one, measured for the "chronic misses" rule
 EARLIER_WINDOWS = 2
+# a pack's Prometheus queries in flight at once: enough to keep a 2-core server busy while the
+# client decodes what is back
+PACK_CONCURRENCY = 4
 
 
 @dataclass
@@ -49,6 +52,9 @@ class QueryRun:
     answered: dict[tuple[str, datetime], tuple[float | None, str]] = field(default_factory=dict)
     fetched: dict[str, tuple[datetime, datetime, RangeSeries, str]] = field(default_factory=dict)
     outage: TransientCollectorError | None = None
+    # the same queries, already sent in parallel: asked here in program order, so each
+    # source keeps the id (q1, q2, ...) it has when the pack is drafted one query at a time
+    prefetched: _Prefetch | None = None
 
     def _cite(self, source: Source) -> str:
         self.sources.append(source)
@@ -72,7 +78,9 @@ class QueryRun:
         self._guard()
         sid = self._cite(Source(self._next_id(), "instant", query, self.prometheus.backend, at))
         try:
-            self.answered[(query, at)] = (self.prometheus.scalar(query, at), sid)
+            early = self.prefetched.scalars.get((query, at)) if self.prefetched else None
+            value = early.result() if early else self.prometheus.scalar(query, at)
+            self.answered[(query, at)] = (value, sid)
         except CollectorError as exc:
             self._note(exc)
             raise _Failed(exc, sid) from exc
@@ -82,13 +90,14 @@ class QueryRun:
         self._guard()
         sid = self._cite(Source(self._next_id(), "instant", query, self.prometheus.backend, at))
         try:
-            rows = self.prometheus.vector(query, at)
+            early = self.prefetched.vectors.get((query, at)) if self.prefetched else None
+            rows = early.result() if early else self.prometheus.vector(query, at)
         except CollectorError as exc:
             self._note(exc)
             raise _Failed(exc, sid) from exc
         return [labels[label] for labels, _ in rows if label in labels], sid
 
-    def series(self, query: str, start: datetime, end: datetime) -> tuple[RangeSeries, str]:
+    def range(self, query: str, start: datetime, end: datetime) -> tuple[RangeSeries, str]:
         # SLOs sharing an SLI share the per-minute history: a range already fetched from an
         # earlier start (same grid, same end) holds every point a later start needs
         cached = self.fetched.get(query)
@@ -98,7 +107,11 @@ class QueryRun:
         sid = self._next_id()
         result: RangeSeries | None = None
         try:
-            result = self.prometheus.series(query, start, end, STEP_SECONDS)
+            early = self.prefetched.series.get(query) if self.prefetched else None
+            if early is not None and early[:2] == (start, end):
+                result = early[2].result()
+            else:
+                result = self.prometheus.series(query, start, end, STEP_SECONDS)
         except CollectorError as exc:
             self._note(exc)
             raise _Failed(exc, sid) from exc
@@ -120,6 +133,42 @@ class QueryRun:
         return result, sid
 
 
+@dataclass
+class _Prefetch:
+    """Walks a pack's SLOs once without the answers, starting every query they will ask, so
+    Prometheus works on them in parallel while the client decodes the ones already back. Only
+    a latency SLI's bucket lookup is waited for: the queries after it depend on its answer."""
+
+    prometheus: PrometheusCollector
+    pool: Executor
+    scalars: dict[tuple[str, datetime], Future[float | None]] = field(default_factory=dict)
+    vectors: dict[tuple[str, datetime], Future[list[tuple[Labels, float]]]] = field(
+        default_factory=dict
+    )
+    series: dict[str, tuple[datetime, datetime, Future[RangeSeries]]] = field(default_factory=dict)
+
+    def scalar(self, query: str, at: datetime) -> tuple[float | None, str]:
+        if (query, at) not in self.scalars:
+            self.scalars[(query, at)] = self.pool.submit(self.prometheus.scalar, query, at)
+        return None, ""
+
+    def vector_labels(self, query: str, at: datetime, label: str) -> tuple[list[str], str]:
+        if (query, at) not in self.vectors:
+            self.vectors[(query, at)] = self.pool.submit(self.prometheus.vector, query, at)
+        try:
+            rows = self.vectors[(query, at)].result()
+        except CollectorError as exc:
+            raise _Failed(exc, None) from exc
+        return [labels[label] for labels, _ in rows if label in labels], ""
+
+    def range(self, query: str, start: datetime, end: datetime) -> tuple[RangeSeries, str]:
+        known = self.series.get(query)
+        if known is None or not (known[0] <= start and known[1] == end):
+            future = self.pool.submit(self.prometheus.series, query, start, end, STEP_SECONDS)
+            self.series[query] = (start, end, future)
+        return RangeSeries(), ""
+
+
 class _Failed(Exception):
     """A query that did not answer, as the problem the pack will show."""
 
@@ -135,6 +184,12 @@ class _Asks(Protocol):
     def scalar(self, query: str, at: datetime) -> tuple[float | None, str]: ...
 
     def vector_labels(self, query: str, at: datetime, label: str) -> tuple[list[str], str]: ...
+
+
+class _PackAsks(_Asks, Protocol):
+    """A pack also reads per-minute history: ``QueryRun`` fetches it, ``_Prefetch`` starts it."""
+
+    def range(self, query: str, start: datetime, end: datetime) -> tuple[RangeSeries, str]: ...
 
 
 def _measure(
@@ -156,7 +211,7 @@ def _measure(
 
 
 def _minutes(
-    run: QueryRun, templates: SliTemplates, window: BudgetWindow
+    run: _PackAsks, templates: SliTemplates, window: BudgetWindow
 ) -> tuple[MinuteSeries | Problem, tuple[str, ...]]:
     """Per-minute events from 3 days before the window (so the longest alert window is full at
     its start) to the evaluation time, on a grid that ends exactly at ``at``."""
@@ -168,9 +223,9 @@ def _minutes(
     bad_query, total_query = minute_templates(templates)
     ids: list[str] = []
     try:
-        bad, bad_id = run.series(bad_query, first, at)
+        bad, bad_id = run.range(bad_query, first, at)
         ids.append(bad_id)
-        total, total_id = run.series(total_query, first, at)
+        total, total_id = run.range(total_query, first, at)
         ids.append(total_id)
     except _Failed as failed:
         return failed.problem, tuple(ids)
@@ -214,7 +269,7 @@ def _latency_bucket(run: _Asks, sli: LatencySli, window: BudgetWindow) -> str | 
     return le
 
 
-def _gather(run: QueryRun, spec: SloSpec, window: BudgetWindow) -> SloInputs:
+def _gather(run: _PackAsks, spec: SloSpec, window: BudgetWindow) -> SloInputs:
     le: str | None = None
     if isinstance(spec.sli, LatencySli):
         found = _latency_bucket(run, spec.sli, window)
@@ -358,15 +413,29 @@ def draft_pack(
     else:
         run = QueryRun(prometheus)
         windows = [(spec, resolve_window(spec.window, at)) for spec in service.slos]
-        incidents = _fetch_incidents(config, service, pagerduty, at, [w for _, w in windows])
         # earliest window first, so later ones reuse its per-minute history; config order kept
         order = sorted(range(len(windows)), key=lambda i: windows[i][1].start)
-        assessed = {
-            i: assess_slo(
-                *windows[i], replace(_gather(run, *windows[i]), incidents=incidents.incidents)
+        pool = ThreadPoolExecutor(PACK_CONCURRENCY, thread_name_prefix="pack")
+        # PagerDuty answers on a thread of its own, while Prometheus works
+        pagerduty_thread = ThreadPoolExecutor(1, thread_name_prefix="pack-incidents")
+        try:
+            asked = pagerduty_thread.submit(
+                _fetch_incidents, config, service, pagerduty, at, [w for _, w in windows]
             )
-            for i in order
-        }
+            run.prefetched = _Prefetch(prometheus, pool)
+            for i in order:
+                _gather(run.prefetched, *windows[i])
+            incidents = asked.result()
+            assessed = {
+                i: assess_slo(
+                    *windows[i], replace(_gather(run, *windows[i]), incidents=incidents.incidents)
+                )
+                for i in order
+            }
+        finally:
+            # after an outage the pack fails fast: queries still queued are not sent
+            pool.shutdown(wait=False, cancel_futures=True)
+            pagerduty_thread.shutdown(wait=False)
         slos = tuple(assessed[i] for i in range(len(windows)))
         if incidents.incidents is not None and pagerduty is not None:
             _fetch_notes(config, pagerduty, slos, incidents)

@@ -320,3 +320,26 @@ def test_earlier_windows_equal_the_truth(packs: dict, backend: Backend) -> None:
     # September starts before the generated history: Prometheus extrapolates, so it is only
     # checked for its bounds; August has no data at all and says so with a null
     assert _time(got[1]["start"]) == datetime(2026, 9, 1, tzinfo=UTC)
+
+
+def test_a_packs_queries_are_in_flight_together_and_cited_in_order(
+    backend: Backend, tmp_path: Path
+) -> None:
+    from daemon.drafting import PACK_CONCURRENCY
+
+    slos = [slo("a", 99.9, "30d", RATIO_SLI), slo("b", 99.0, "quarter", LATENCY_SLI)]
+    with counting_proxy(backend.url) as proxy:
+        proxy.delay_seconds = 0.05  # a network: each answer takes a while
+        path = write_config(tmp_path, proxy.url, {"checkout": slos})
+        document = _draft(path, "checkout", AT)
+        assert 2 <= proxy.max_in_flight <= PACK_CONCURRENCY
+    # nothing asked twice or in vain: every request on the wire is a cited source
+    assert sum(s.get("round_trips", 1) for s in document["sources"]) == proxy.total
+    # ids follow the order in which the pack reads the answers, not the order they came back
+    ids = [s["id"] for s in document["sources"]]
+    assert ids == [f"q{n}" for n in range(1, len(ids) + 1)]
+    queries = [s["query"] for s in document["sources"]]
+    latency_lookup = next(i for i, q in enumerate(queries) if q.startswith("group by (le)"))
+    # the quarter's SLO comes first (earliest window start), its bucket lookup before its rates
+    assert latency_lookup == 0
+    assert document["slos"][1]["budget"] is not None and document["slos"][0]["budget"] is not None

@@ -4,6 +4,7 @@ tests measure round trips on the wire instead of trusting the code under test to
 from __future__ import annotations
 
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections import Counter
@@ -21,6 +22,11 @@ class CountingProxy:
         self.bodies: list[bytes] = []
         #: every request as (method, path with its query string, body or None), in order
         self.requests: list[tuple[str, str, bytes | None]] = []
+        #: seconds each request is held before it is forwarded (a slow network)
+        self.delay_seconds = 0.0
+        #: the most requests that were in the proxy at once
+        self.max_in_flight = 0
+        self._in_flight = 0
         #: answer 503 instead of forwarding when this says so of a POST body (b"" for a GET):
         #: an outage of part of the traffic
         self.unavailable_when: Callable[[bytes], bool] | None = None
@@ -42,6 +48,25 @@ class CountingProxy:
                     proxy.requests.append((self.command, self.path, body))
                     if body is not None:
                         proxy.bodies.append(body)
+                    proxy._in_flight += 1
+                    proxy.max_in_flight = max(proxy.max_in_flight, proxy._in_flight)
+                self._counted = True
+                try:
+                    self._pass_on(body)
+                finally:
+                    self._done()
+
+            def _done(self) -> None:
+                # before the answer goes out: a client that reads it may send the next
+                # request at once, and that one must not find this one still counted
+                if getattr(self, "_counted", False):
+                    self._counted = False
+                    with proxy._lock:
+                        proxy._in_flight -= 1
+
+            def _pass_on(self, body: bytes | None) -> None:
+                if proxy.delay_seconds:
+                    time.sleep(proxy.delay_seconds)
                 if proxy.unavailable_when is not None and proxy.unavailable_when(body or b""):
                     self._answer(503, b"unavailable", "text/plain")
                     return
@@ -59,6 +84,7 @@ class CountingProxy:
                 self._answer(status, answer, ctype)
 
             def _answer(self, status: int, body: bytes, ctype: str) -> None:
+                self._done()
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(body)))
@@ -80,6 +106,7 @@ class CountingProxy:
             self.paths.clear()
             self.bodies.clear()
             self.requests.clear()
+            self.max_in_flight = 0
 
 
 @contextmanager
