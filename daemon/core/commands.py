@@ -223,6 +223,11 @@ def unstorable(text: str, what: str) -> str | None:
     return None
 
 
+def is_question_id(value: str) -> bool:
+    """``Q-`` and six of the id alphabet, exactly (as stored: upper case)."""
+    return _QUESTION_ID.fullmatch(value) is not None
+
+
 def is_option_id(value: str) -> bool:
     """``O1`` to ``O6``, exactly (the modal's option, unlike the command's, is not upper-cased)."""
     return _OPTION_ID.fullmatch(value) is not None

@@ -94,9 +94,11 @@ def _authorize(rt: Runtime, service_name: str, user_id: str, action: str) -> Non
 
 
 def _question(rt: Runtime, question_id: str) -> Question:
-    question = rt.store.get_question(question_id)
+    # from a button or a modal the id is whatever the client sent: one that cannot be an id
+    # never reaches the store (PostgreSQL refuses a NUL in a parameter with an error)
+    is_id = parse_commands.is_question_id(question_id)
+    question = rt.store.get_question(question_id) if is_id else None
     if question is None:
-        # from a button or a modal the id is whatever the client sent: escaped like any text
         raise Refused(m.CMD_UNKNOWN_QUESTION.format(id=escape_mrkdwn(question_id)))
     return question
 

@@ -147,7 +147,8 @@ def decision_modal(
 def _open_modal(
     rt: Runtime, request: commands.CommandRequest, question_id: str, trigger: str
 ) -> None:
-    question = rt.store.get_question(question_id)
+    is_id = parse_commands.is_question_id(question_id)
+    question = rt.store.get_question(question_id) if is_id else None
     if question is None:
         text = m.CMD_UNKNOWN_QUESTION.format(id=escape_mrkdwn(question_id))
         commands.send_later(rt, request, text)

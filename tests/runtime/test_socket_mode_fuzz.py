@@ -11,8 +11,10 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from daemon.runtime.packs import ACTION_DECIDE, ACTION_REFRESH
 from daemon.runtime.socket_mode import on_envelope
-from tests.runtime.conftest import ASK_CHANNEL, MANAGER, settle
+from daemon.store import StoreError
+from tests.runtime.conftest import ASK_CHANNEL, MANAGER, RuntimeFactory, settle
 from tests.runtime.fuzz_rig import Rig, injected, rig
 from tests.runtime.test_http_fuzz import (
     RESPONSE_URL,
@@ -21,6 +23,9 @@ from tests.runtime.test_http_fuzz import (
     command_fields,
     view_submissions,
 )
+from tests.store.conftest import postgres_server  # noqa: F401  (fixture)
+from tests.store.postgres_server import PostgresServer
+from tests.support.fake_slack import FakeSlack
 from tests.support.fuzz import any_text, fuzz, json_values, mostly, mutated
 from tests.support.tls import Tls
 
@@ -87,3 +92,29 @@ def test_any_envelope_is_acknowledged(fuzz_rig: Rig, kind: str, payload: Any) ->
     settle(fuzz_rig.rt)
     fuzz_rig.check_queries(fuzz_rig.prometheus.taken())
     fuzz_rig.check_posts()
+
+
+def test_a_question_id_no_store_can_hold_never_reaches_it(
+    make_runtime: RuntimeFactory,
+    postgres_server: PostgresServer,  # noqa: F811
+    slack: FakeSlack,
+) -> None:
+    """A button's value is whatever the client sent. On SQLite (where the fuzz targets run) a
+    NUL in it finds no question; PostgreSQL refuses it with an error, which escaped from the
+    envelope handler before ids were checked ahead of the store."""
+    rt = make_runtime(store_url=postgres_server.url(postgres_server.create_database()))
+    with pytest.raises(StoreError):
+        rt.store.get_question("Q-\x00")  # why the id must be checked before the store
+    for action in (ACTION_REFRESH, ACTION_DECIDE):
+        payload = {
+            "type": "block_actions",
+            "user": {"id": MANAGER},
+            "channel": {"id": ASK_CHANNEL},
+            "response_url": slack.response_url("nul"),
+            "actions": [{"action_id": action, "value": "Q-\x00<!channel>"}],
+        }
+        assert on_envelope(rt, "interactive", payload) is None
+    settle(rt)
+    texts = [r.get("text", "") for r in slack.responses]
+    assert len(texts) == 2 and all(t.startswith("There is no question *Q-") for t in texts)
+    assert all(injected(t) == [] for t in texts), texts
