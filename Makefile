@@ -31,6 +31,7 @@ bench: setup
 	$(PY) bench/daemon_latency.py
 	$(PY) bench/cycle_scale.py
 	$(PY) bench/memory.py
+	$(PY) bench/peer_slo_generator.py --setup-peer
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -672,6 +672,10 @@ def check_numbers(
         "disagreements": disagreements,
         "absent": dict(absent),
         "minute": datetime.fromtimestamp(minute, UTC),
+        "span": (
+            min(r.time for r in by_query.values() if r.time is not None) - at_grid.timestamp(),
+            max(r.time for r in by_query.values() if r.time is not None) - at_grid.timestamp(),
+        ),
     }
     return CheckResult(cmp, failures, notes)
 
@@ -779,7 +783,8 @@ def report(
     ]
     n = check.notes
     lines += [
-        f"- slo-generator sent {n['queries_recorded']:,} distinct queries; in "
+        f"- slo-generator sent {n['queries_recorded']:,} distinct queries, from "
+        f"{n['span'][0]:+.1f} s to {n['span'][1]:+.1f} s after slo-prep's grid instant; in "
         f"{n['straddles']} of {n['reports']:,} reports its good and valid counts came from "
         f"different minutes (largest burn-rate effect {n['straddle_effect']:.4f}).",
         f"- Same samples: the largest difference the truth predicts between the two "
@@ -823,9 +828,27 @@ def main(argv: list[str] | None = None) -> int:
         "--setup-peer", action="store_true", help="create the peer venv if it is missing"
     )
     parser.add_argument("--write", type=Path, metavar="FILE", help="also write the report here")
+    parser.add_argument(
+        "--configs-only",
+        type=Path,
+        metavar="DIR",
+        help="write both tools' configs for --prometheus URL into DIR and exit",
+    )
+    parser.add_argument("--prometheus", metavar="URL", help="with --configs-only: the server")
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
+    if args.configs_only:
+        if not args.prometheus:
+            parser.error("--configs-only needs --prometheus URL (bench/scale_data.py --serve)")
+        if not (args.data_dir / "spec.json").is_file():
+            parser.error(f"no data in {args.data_dir}: build it with bench/scale_data.py")
+        data = sd.generate(sd.ScaleSpec.from_json((args.data_dir / "spec.json").read_text()))
+        url = args.prometheus.rstrip("/")
+        shared, slo_dir = write_peer_configs(data, args.configs_only / "peer", url)
+        config = sd.write_slo_prep_config(data, args.configs_only / "slo-prep.yaml", url)
+        print(f"{shared}\n{slo_dir}\n{config}")
+        return 0
     peer_exe, peer_version = ensure_peer(args.peer_venv, args.setup_peer)
     slo_prep_exe = Path(sys.executable).parent / "slo-prep"
     if not slo_prep_exe.is_file():
