@@ -231,16 +231,15 @@ def _minutes(
         return failed.problem, tuple(ids)
     if not total.values:
         return Problem.of("no_data", "error", ids[-1], what="the firing history"), tuple(ids)
-    stamps = [
-        int((first + timedelta(seconds=i * STEP_SECONDS)).timestamp()) for i in range(steps + 1)
-    ]
+    base = int(first.timestamp())
+    stamps = range(base, base + (steps + 1) * STEP_SECONDS, STEP_SECONDS)
+    bad_at, total_at = bad.values.get, total.values.get
+    totals = [total_at(t) for t in stamps]
     return (
         MinuteSeries(
             first=first,
-            bad=[bad.values.get(t, 0.0) * STEP_SECONDS for t in stamps],
-            total=[
-                None if t not in total.values else total.values[t] * STEP_SECONDS for t in stamps
-            ],
+            bad=[bad_at(t, 0.0) * STEP_SECONDS for t in stamps],
+            total=[None if v is None else v * STEP_SECONDS for v in totals],
         ),
         tuple(ids),
     )

@@ -2,6 +2,9 @@
 
 from datetime import UTC, datetime, timedelta
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from daemon.core.firings import MinuteSeries, detect_firings
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -62,3 +65,67 @@ def test_gaps_count_as_missing_and_no_traffic_never_fires() -> None:
     series = MinuteSeries(first=T0, bad=[0.0] * 200, total=total)
     assert series.missing_steps == 100
     assert detect_firings(series, 0.001, 30 * DAY, evaluate_from=T0) == ()
+
+
+def _naive(series: MinuteSeries, budget: float, first: int) -> list[tuple[str, str, int, int]]:
+    """The definition, minute by minute, with no prefix sums: a window's events summed afresh."""
+    from daemon.core.burn import MWMBR
+
+    def burn(i: int, minutes: int) -> float | None:
+        lo = max(0, i + 1 - minutes)
+        total = sum(t or 0.0 for t in series.total[lo : i + 1])
+        if total <= 0:
+            return None
+        return sum(series.bad[lo : i + 1]) / total / budget
+
+    out = []
+    for c in MWMBR:
+        threshold = c.threshold(30 * DAY)
+        start = None
+        for i in range(first, len(series.total)):
+            long_rate, short_rate = burn(i, c.long_seconds // 60), burn(i, c.short_seconds // 60)
+            on = (
+                long_rate is not None
+                and short_rate is not None
+                and long_rate > threshold
+                and short_rate > threshold
+            )
+            if on and start is None:
+                start = i
+            elif not on and start is not None:
+                out.append((c.severity, c.long_window, start, i))
+                start = None
+        if start is not None:
+            out.append((c.severity, c.long_window, start, -1))
+    return sorted(out, key=lambda f: (f[2], f[0]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.sampled_from([0.0, 0.0, 0.0, 1.0, 5.0, 40.0]), min_size=1, max_size=400),
+    st.lists(st.sampled_from([None, 0.0, 100.0, 100.0, 100.0]), min_size=400, max_size=400),
+    st.integers(min_value=0, max_value=399),
+)
+def test_firings_equal_the_definition_minute_by_minute(
+    bad: list[float], total: list[float | None], first: int
+) -> None:
+    bad = (bad * (400 // len(bad) + 1))[:400]
+    series = MinuteSeries(first=T0, bad=bad, total=total)
+    first = min(first, len(total) - 1)
+    got = detect_firings(series, 0.01, 30 * DAY, evaluate_from=_t(first))
+    want = _naive(series, 0.01, first)
+    assert (
+        sorted(
+            (
+                (
+                    f.severity,
+                    f.long_window,
+                    int((f.start - T0).total_seconds()) // 60,
+                    -1 if f.end is None else int((f.end - T0).total_seconds()) // 60,
+                )
+                for f in got
+            ),
+            key=lambda f: (f[2], f[0]),
+        )
+        == want
+    )
