@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
+import urllib3
 from prometheus_api_client import PrometheusConnect
 from prometheus_api_client.exceptions import PrometheusApiClientException
 from requests.adapters import HTTPAdapter
@@ -203,7 +204,7 @@ class PrometheusCollector:
         except (requests.ConnectionError, requests.Timeout, requests.exceptions.RetryError) as exc:
             raise TransientCollectorError(
                 messages.BACKEND_UNREACHABLE.format(
-                    backend=self.backend, reason=type(exc).__name__
+                    backend=self.backend, reason=_failure_reason(exc)
                 ),
                 backend=self.backend,
             ) from exc
@@ -232,6 +233,22 @@ class PrometheusCollector:
         return PermanentCollectorError(
             messages.QUERY_REJECTED.format(status=status, detail=detail), backend=self.backend
         )
+
+
+def _failure_reason(exc: requests.RequestException) -> str:
+    """What went wrong, in a word: requests reports a read timeout that exhausted the retries
+    as a ConnectionError wrapping urllib3's error, which would hide that the backend was slow."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, requests.Timeout | urllib3.exceptions.TimeoutError):
+            return "Timeout"
+        reason = getattr(cause, "reason", None)
+        if isinstance(reason, BaseException) and reason is not cause:
+            cause = reason
+            continue
+        args = getattr(cause, "args", ())
+        cause = args[0] if args and isinstance(args[0], BaseException) else None
+    return type(exc).__name__
 
 
 def _ts(at: datetime) -> str:

@@ -163,3 +163,38 @@ def test_redact_url() -> None:
     assert (
         redact_url("https://a:b@host.example:8443/prom/?x=1") == "https://host.example:8443/prom/"
     )
+
+
+def test_a_backend_slower_than_the_timeout_is_said_to_time_out() -> None:
+    import socket
+    import threading
+
+    # a server that accepts and never answers: the read times out, on every retry
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                accepted.append(listener.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        prom = connect(url, timeout_seconds=0.3, retries=1, headers={}, backoff_seconds=0)
+        with pytest.raises(TransientCollectorError, match=r"could not be reached \(Timeout\)"):
+            prom.scalar("x", AT)
+        assert len(accepted) == 2, "one try and one retry"
+    finally:
+        stop.set()
+        thread.join(5)
+        for conn in accepted:
+            conn.close()
+        listener.close()
