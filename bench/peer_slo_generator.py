@@ -849,6 +849,8 @@ def main(argv: list[str] | None = None) -> int:
         config = sd.write_slo_prep_config(data, args.configs_only / "slo-prep.yaml", url)
         print(f"{shared}\n{slo_dir}\n{config}")
         return 0
+    # a plain `kill` unwinds like Ctrl-C: Prometheus stopped, temporary files removed
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     peer_exe, peer_version = ensure_peer(args.peer_venv, args.setup_peer)
     slo_prep_exe = Path(sys.executable).parent / "slo-prep"
     if not slo_prep_exe.is_file():
