@@ -11,6 +11,7 @@ import json
 import logging
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,7 +33,6 @@ from tests.runtime.conftest import (
     SRE_CHANNEL,
     Clock,
     daemon_config,
-    settle,
 )
 from tests.support.fake_pagerduty import FakePagerDuty, fake_pagerduty
 from tests.support.fake_slack import FakeSlack, fake_slack
@@ -97,6 +97,15 @@ class Rig:
 
     def __repr__(self) -> str:
         return f"Rig({self.rt.config.source})"
+
+    def settle(self) -> None:
+        """Wait for the work after the acks, in both pools: a webhook's alerts are drafted in
+        the alert pool, which ``conftest.settle`` leaves running."""
+        for name in ("work", "alert_work"):
+            pool = getattr(self.rt, name)
+            if pool is not None:
+                pool.shutdown(wait=True)
+                setattr(self.rt, name, ThreadPoolExecutor(4))
 
     def new_slack_calls(self) -> list[Any]:
         calls = self.slack.calls[self._seen_calls :]
@@ -222,6 +231,7 @@ def rig(
         stack.callback(rt.store.close)
         stack.callback(rt.leadership.release)
         stack.callback(lambda: rt.work.shutdown(wait=True))
+        stack.callback(lambda: rt.alert_work and rt.alert_work.shutdown(wait=True))
         rt.leadership.check()
         expected_auth = (
             secrets.basic_auth() if auth == "basic" else f"Bearer {secrets.prometheus_bearer}"
@@ -241,7 +251,7 @@ def rig(
         assert found.baseline["checkout"], "the baseline pack sent no query"
         assert pagerduty.requests, "PagerDuty was never asked: its token proves nothing"
         yield found
-        settle(rt)
+        found.settle()
         found.check_posts()
         found.check_store()
         assert user_text_in([RecordedQuery("", q, None) for q in found.queries_allowed()]) == []

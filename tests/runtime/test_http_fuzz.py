@@ -29,7 +29,7 @@ from daemon.runtime.interactions import (
     OPTION_BLOCK,
 )
 from daemon.runtime.packs import ACTION_DECIDE, ACTION_REFRESH
-from tests.runtime.conftest import ASK_CHANNEL, MANAGER, OUTSIDER, settle
+from tests.runtime.conftest import ASK_CHANNEL, MANAGER, OUTSIDER
 from tests.runtime.fuzz_rig import AT, Rig, injected, rig
 from tests.support.fuzz import (
     any_text,
@@ -141,7 +141,7 @@ def check_answer(status: int, data: bytes) -> Any:
 
 
 def after_the_ack(rig: Rig) -> None:
-    settle(rig.rt)
+    rig.settle()
     rig.check_queries(rig.prometheus.taken())
     rig.check_posts()
 

@@ -89,7 +89,7 @@ def test_any_envelope_is_acknowledged(fuzz_rig: Rig, kind: str, payload: Any) ->
         else:
             assert ack["response_action"] == "errors"
             assert all(injected(text) == [] for text in ack["errors"].values()), ack
-    settle(fuzz_rig.rt)
+    fuzz_rig.settle()
     fuzz_rig.check_queries(fuzz_rig.prometheus.taken())
     fuzz_rig.check_posts()
 
