@@ -654,14 +654,22 @@ class _BatchedAnswers:
         except PermanentCollectorError:
             # one branch the backend rejects fails the whole request: ask each query alone,
             # so only the broken one fails, with the error it has on its own
-            self._keep({}, 1)
-            for branch in batch.branches:
-                self._keep({branch.query: self._alone(branch.query)}, 1)
+            self._one_by_one(batch)
             return
         except CollectorError as exc:
             self._keep({b.query: exc for b in batch.branches}, 1)
             return
+        if "" in groups:
+            # series without our label: a backend (or a proxy) that does not keep it; whose
+            # they are cannot be told, so each query is asked alone
+            self._one_by_one(batch)
+            return
         self._keep({b.query: groups.get(b.key, []) for b in batch.branches}, 1)
+
+    def _one_by_one(self, batch: Batch) -> None:
+        self._keep({}, 1)
+        for branch in batch.branches:
+            self._keep({branch.query: self._alone(branch.query)}, 1)
 
     def _alone(self, query: str) -> Answer:
         if self.outage is not None:
