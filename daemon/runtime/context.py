@@ -109,7 +109,6 @@ class Runtime:
     incident_counts: dict[str, int] = field(default_factory=dict)
     # where packs are drafted (worker processes in the daemon); None: on the caller's thread
     drafter: Drafter | None = None
-    alert_drafter: Drafter | None = None
 
     def draft(
         self,
@@ -121,12 +120,11 @@ class Runtime:
         rendered: bool = True,
     ) -> Drafted:
         """``service``'s pack at ``at`` (with its Slack messages and chart when ``rendered``);
-        alerts have drafters of their own, so a backlog of question packs never delays an
-        alert's."""
-        drafter = (self.alert_drafter if alert else None) or self.drafter
+        an alert's goes before every question pack still waiting for the drafter."""
+        drafter = self.drafter
         if drafter is None:
             drafter = InlineDrafter(self.config, self.prometheus, self.pagerduty, self.generator)
-        return drafter(service, at, decision, rendered=rendered)
+        return drafter(service, at, decision, rendered=rendered, urgent=alert)
 
     def now(self) -> datetime:
         """The clock, truncated to whole seconds (the query APIs take seconds)."""

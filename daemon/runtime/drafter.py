@@ -19,9 +19,10 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -86,7 +87,13 @@ def draft(
 
 class Drafter(Protocol):
     def __call__(
-        self, service: str, at: datetime, decision: Decision, *, rendered: bool = True
+        self,
+        service: str,
+        at: datetime,
+        decision: Decision,
+        *,
+        rendered: bool = True,
+        urgent: bool = False,
     ) -> Drafted: ...
 
     def stop(self) -> None: ...
@@ -104,7 +111,13 @@ class InlineDrafter:
     generator: str
 
     def __call__(
-        self, service: str, at: datetime, decision: Decision, *, rendered: bool = True
+        self,
+        service: str,
+        at: datetime,
+        decision: Decision,
+        *,
+        rendered: bool = True,
+        urgent: bool = False,
     ) -> Drafted:
         return draft(
             self.config,
@@ -170,9 +183,49 @@ def _warm_up() -> int:
     return os.getpid()
 
 
+class _Gate:
+    """At most ``slots`` drafts handed to the workers at a time, urgent ones (alerts) first:
+    the workers' own queue is first come, first served, so a backlog of question packs would
+    otherwise hold an alert's pack back."""
+
+    def __init__(self, slots: int) -> None:
+        self._cond = threading.Condition()
+        self._free = slots
+        self._urgent_waiting = 0
+        self._opened = False
+
+    @contextmanager
+    def slot(self, urgent: bool) -> Iterator[None]:
+        with self._cond:
+            self._urgent_waiting += urgent
+            try:
+                self._cond.wait_for(
+                    lambda: (
+                        self._opened or (self._free > 0 and (urgent or self._urgent_waiting == 0))
+                    )
+                )
+            finally:
+                self._urgent_waiting -= urgent
+            self._free -= 1
+            self._cond.notify_all()
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._free += 1
+                self._cond.notify_all()
+
+    def open(self) -> None:
+        """Let every waiter through (to find the drafter stopping)."""
+        with self._cond:
+            self._opened = True
+            self._cond.notify_all()
+
+
 class ProcessDrafter:
     """Drafts in ``processes`` worker processes (spawned, never forked: the daemon's threads
-    may hold locks at fork time). A worker that dies is replaced at the next draft."""
+    may hold locks at fork time), urgent drafts first. A worker that dies is replaced at the
+    next draft."""
 
     def __init__(self, config: Config, processes: int, name: str) -> None:
         self._config = config
@@ -180,6 +233,7 @@ class ProcessDrafter:
         self._name = name
         self._lock = threading.Lock()
         self._stopping = False
+        self._gate = _Gate(processes)
         self._pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
@@ -196,27 +250,37 @@ class ProcessDrafter:
         return [self._pool.submit(_warm_up) for _ in range(self._processes)]
 
     def __call__(
-        self, service: str, at: datetime, decision: Decision, *, rendered: bool = True
+        self,
+        service: str,
+        at: datetime,
+        decision: Decision,
+        *,
+        rendered: bool = True,
+        urgent: bool = False,
     ) -> Drafted:
         if self._stopping:
             raise DraftFailed("the daemon is stopping")
-        pool = self._pool
-        try:
-            return pool.submit(_draft_in_worker, service, at, decision, rendered).result()
-        except CancelledError:
-            raise DraftFailed("the daemon is stopping: draft cancelled") from None
-        except BrokenProcessPool:
-            log.error("a %s drafting worker died; starting a new one", self._name)
-            with self._lock:
-                if self._pool is pool:
-                    self._pool = self._new_pool()
-                pool = self._pool
-            return pool.submit(_draft_in_worker, service, at, decision, rendered).result()
+        with self._gate.slot(urgent):
+            if self._stopping:
+                raise DraftFailed("the daemon is stopping: draft cancelled")
+            pool = self._pool
+            try:
+                return pool.submit(_draft_in_worker, service, at, decision, rendered).result()
+            except CancelledError:
+                raise DraftFailed("the daemon is stopping: draft cancelled") from None
+            except BrokenProcessPool:
+                log.error("a %s drafting worker died; starting a new one", self._name)
+                with self._lock:
+                    if self._pool is pool:
+                        self._pool = self._new_pool()
+                    pool = self._pool
+                return pool.submit(_draft_in_worker, service, at, decision, rendered).result()
 
     def stop(self) -> None:
         """Drop the drafts not started yet (their questions get a pack from the refresh job at
         the next start); the one in progress finishes."""
         self._stopping = True
+        self._gate.open()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:

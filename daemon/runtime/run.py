@@ -43,10 +43,9 @@ REFRESH_CHECK_SECONDS = 60
 # after-ack work (drafting packs, answering `status`) runs here, not on the HTTP threads
 WORK_THREADS = 8
 ALERT_THREADS = 2
-# the worker processes that draft packs: one for questions, one for alerts (2 cores in all
-# with the daemon's own process, which serves HTTP and posts)
-QUESTION_DRAFTERS = 1
-ALERT_DRAFTERS = 1
+# the worker process that drafts packs, alerts' first (with the daemon's own process, which
+# serves HTTP and posts, 2 cores; each worker costs ~40 MB of memory)
+DRAFTING_PROCESSES = 1
 # Slack takes about one message per second per channel (FACTS.md)
 POST_INTERVAL = 1.0
 
@@ -151,10 +150,8 @@ def run_daemon(
             return run_once(rt)
         finally:
             _close(rt)
-    rt.drafter = ProcessDrafter(config, QUESTION_DRAFTERS, "question")
-    rt.alert_drafter = ProcessDrafter(config, ALERT_DRAFTERS, "alert")
+    rt.drafter = ProcessDrafter(config, DRAFTING_PROCESSES, "drafting")
     rt.drafter.warm_up()
-    rt.alert_drafter.warm_up()
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -191,9 +188,8 @@ def run_daemon(
         rt.health.ready = False
         if socket_client is not None:
             socket_client.close()
-        for drafter in (rt.drafter, rt.alert_drafter):
-            if drafter is not None:
-                drafter.stop()
+        if rt.drafter is not None:
+            rt.drafter.stop()
         # wait=True: a job in flight (a post half done) finishes before the store closes
         scheduler.shutdown(wait=True)
         rt.health.scheduler_running = False
@@ -210,8 +206,7 @@ def run_daemon(
 
 def _close(rt: Runtime) -> None:
     rt.work.shutdown(wait=True, cancel_futures=True)
-    for drafter in (rt.drafter, rt.alert_drafter):
-        if drafter is not None:
-            drafter.close()
+    if rt.drafter is not None:
+        rt.drafter.close()
     rt.leadership.release()
     rt.store.close()

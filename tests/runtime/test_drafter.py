@@ -117,3 +117,54 @@ def test_workers_exit_when_the_daemon_is_killed(
     finally:
         if parent.poll() is None:
             parent.kill()
+
+
+def test_an_urgent_draft_goes_before_every_waiting_one() -> None:
+    import threading
+
+    from daemon.runtime.drafter import _Gate
+
+    gate = _Gate(1)
+    order: list[str] = []
+    holder = gate.slot(urgent=False)
+    holder.__enter__()  # the worker is busy with a question's pack
+
+    def wait(name: str, urgent: bool) -> None:
+        with gate.slot(urgent):
+            order.append(name)
+
+    waiting = [threading.Thread(target=wait, args=(f"question {n}", False)) for n in range(3)]
+    for thread in waiting:
+        thread.start()
+    time.sleep(0.2)  # the questions queue first
+    alert = threading.Thread(target=wait, args=("alert", True))
+    alert.start()
+    time.sleep(0.2)
+    assert order == []
+    holder.__exit__(None, None, None)
+    for thread in [*waiting, alert]:
+        thread.join(10)
+    assert order[0] == "alert"
+    assert sorted(order[1:]) == ["question 0", "question 1", "question 2"]
+
+
+def test_stopping_lets_every_waiter_through_to_fail() -> None:
+    import threading
+
+    from daemon.runtime.drafter import _Gate
+
+    gate = _Gate(1)
+    holder = gate.slot(urgent=False)
+    holder.__enter__()
+    through = threading.Event()
+
+    def wait() -> None:
+        with gate.slot(urgent=False):
+            through.set()
+
+    thread = threading.Thread(target=wait)
+    thread.start()
+    assert not through.wait(0.2)
+    gate.open()
+    assert through.wait(5)
+    thread.join(5)
