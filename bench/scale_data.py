@@ -555,6 +555,11 @@ class ScalePrometheus(ServerProcess):
             "--web.enable-lifecycle",
         ]
 
+    def __enter__(self) -> ScalePrometheus:
+        # ``with start_prometheus(...)``: already started, so entering must not start a second
+        # server (the first would be left running, unowned)
+        return self if self.process is not None else self.start()
+
     def reload(self) -> None:
         """Re-read the config and rules file (POST /-/reload)."""
         request = urllib.request.Request(self.url + "/-/reload", method="POST", data=b"")
