@@ -53,6 +53,8 @@ PACK_KINDS: tuple[str, ...] = get_args(PackKind)
 _ID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: ids are typed by people
 _SQLITE_BUSY_TIMEOUT_S = 30.0
 _READ_ONLY = "slo_prep_read_only"
+# the daemon's HTTP threads (32) and work threads (8) read at once in a burst of commands
+_SQLITE_POOL = 40
 _LAST_ERROR_MAX = 2000
 
 # both dialects' INSERT has on_conflict_do_nothing/_do_update and .excluded
@@ -188,7 +190,14 @@ def _make_engine(url: URL) -> Engine:
                 f"store.url: directory {parent} does not exist (the database file is created, "
                 "its directory is not)"
             )
-        engine = create_engine(url, connect_args={"timeout": _SQLITE_BUSY_TIMEOUT_S})
+        # connections are kept, not opened per burst: each new one costs a file open and its
+        # PRAGMAs, and a burst of slash commands reads on many threads at once
+        engine = create_engine(
+            url,
+            connect_args={"timeout": _SQLITE_BUSY_TIMEOUT_S},
+            pool_size=_SQLITE_POOL,
+            max_overflow=_SQLITE_POOL,
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
