@@ -51,8 +51,13 @@ _CYCLES = re.compile(r'^slo_prep_cycles_total\{outcome="(\w+)"\} ([0-9.e+]+)$', 
 @dataclass
 class Sample:
     seconds: float
+    # the daemon process alone
     rss_mb: float
     cycles: int
+    # the daemon and its child processes (the drafting worker, spawned: its own interpreter)
+    tree_rss_mb: float = 0.0
+    tree_pss_mb: float = 0.0
+    processes: int = 1
 
 
 def status_mb(pid: int, field: str) -> float:
@@ -63,6 +68,49 @@ def status_mb(pid: int, field: str) -> float:
     raise KeyError(field)
 
 
+def descendants(pid: int) -> list[int]:
+    """``pid`` and every process below it, from the parent ids in /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(parent, []).append(int(entry.name))
+    out, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        out.append(current)
+        todo.extend(children.get(current, []))
+    return out
+
+
+def pss_mb(pid: int) -> float:
+    """Proportional set size (shared pages split between the processes sharing them), so the
+    processes' figures add up to the memory they use together."""
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) * 1024 / 1e6
+    raise KeyError("Pss")
+
+
+def tree_sample(pid: int) -> tuple[float, float, int]:
+    """(RSS sum, PSS sum, processes) of ``pid`` and its descendants."""
+    rss = pss = 0.0
+    count = 0
+    for p in descendants(pid):
+        try:
+            rss += status_mb(p, "VmRSS")
+            pss += pss_mb(p)
+            count += 1
+        except (OSError, KeyError):
+            continue  # exited between the listing and the read
+    return rss, pss, count
+
+
 def cycles_done(url: str) -> tuple[int, dict[str, int]]:
     """Cycles the daemon finished, in total and by outcome, from its /metrics."""
     with urllib.request.urlopen(url + "/metrics", timeout=10) as response:
@@ -71,10 +119,10 @@ def cycles_done(url: str) -> tuple[int, dict[str, int]]:
     return sum(by_outcome.values()), by_outcome
 
 
-def slope_per_hour(samples: list[Sample]) -> float:
-    """Least-squares slope of RSS over wall time, MB per hour."""
+def slope_per_hour(samples: list[Sample], tree: bool = False) -> float:
+    """Least-squares slope of RSS (or the tree's PSS) over wall time, MB per hour."""
     xs = [s.seconds / 3600 for s in samples]
-    ys = [s.rss_mb for s in samples]
+    ys = [s.tree_pss_mb if tree else s.rss_mb for s in samples]
     mx, my = statistics.fmean(xs), statistics.fmean(ys)
     sxx = sum((x - mx) ** 2 for x in xs)
     return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx if sxx else 0.0
@@ -133,7 +181,9 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"daemon exited {daemon.process.returncode}:\n{daemon.tail()}")
                     return 1
                 done, outcomes = cycles_done(daemon.url)
-                sample = Sample(time.monotonic() - t0, status_mb(pid, "VmRSS"), done)
+                sample = Sample(
+                    time.monotonic() - t0, status_mb(pid, "VmRSS"), done, *tree_sample(pid)
+                )
                 samples.append(sample)
                 if warm_at is None and done >= args.warmup_cycles:
                     warm_at = sample
@@ -166,10 +216,16 @@ def main(argv: list[str] | None = None) -> int:
             "|---|---|",
             f"| cycles completed | {end.cycles} ({outcome_text}) "
             f"in {end.seconds / 60:.1f} min = {default_hours:.2f} h of the default 60 s schedule |",
-            f"| RSS at start (first sample, ready) | {samples[0].rss_mb:.1f} MB |",
+            f"| daemon process: RSS at start (first sample, ready) | {samples[0].rss_mb:.1f} MB |",
             f"| RSS after {args.warmup_cycles} warm-up cycles | {warm_at.rss_mb:.1f} MB |",
             f"| RSS at the end | {end.rss_mb:.1f} MB |",
             f"| peak RSS (VmHWM) (goal <= {GOAL_MB:.0f} MB) | **{peak:.1f} MB** |",
+            f"| daemon and its child processes at the end: {end.processes} processes | "
+            f"RSS {end.tree_rss_mb:.1f} MB, PSS {end.tree_pss_mb:.1f} MB |",
+            f"| **peak PSS of the daemon and its children** (sampled) | "
+            f"**{max(s.tree_pss_mb for s in samples):.1f} MB** |",
+            f"| slope of that PSS over the second half | "
+            f"{slope_per_hour(second_half, tree=True):+.2f} MB/h of wall time |",
             f"| slope over the second half ({len(second_half)} samples, {cycles_half} cycles) | "
             f"{per_hour:+.2f} MB/h of wall time, {per_60_cycles:+.2f} MB per 60 cycles |",
             f"| daemon log (its Slack-off output included) | {log_bytes / 1e6:.1f} MB |",
