@@ -50,6 +50,24 @@ class RangeSeries:
     values: dict[int, float] = field(default_factory=dict)
     round_trips: int = 0
 
+    def merge(self, other: RangeSeries) -> None:
+        self.values.update(other.values)
+        self.round_trips += other.round_trips
+
+
+def chunk_spans(
+    start: datetime, end: datetime, step_seconds: int
+) -> list[tuple[datetime, datetime]]:
+    """[start, end] as consecutive ranges of at most 11,000 points on the step grid."""
+    span = timedelta(seconds=step_seconds * (MAX_POINTS_PER_QUERY - 1))
+    spans: list[tuple[datetime, datetime]] = []
+    chunk_start = start
+    while chunk_start <= end:
+        chunk_end = min(chunk_start + span, end)
+        spans.append((chunk_start, chunk_end))
+        chunk_start = chunk_end + timedelta(seconds=step_seconds)
+    return spans
+
 
 Labels = dict[str, str]
 
@@ -163,29 +181,30 @@ class PrometheusCollector:
     def series(self, query: str, start: datetime, end: datetime, step_seconds: int) -> RangeSeries:
         """A range query over [start, end] split into chunks of at most 11,000 points."""
         out = RangeSeries()
-        span = timedelta(seconds=step_seconds * (MAX_POINTS_PER_QUERY - 1))
-        chunk_start = start
-        while chunk_start <= end:
-            chunk_end = min(chunk_start + span, end)
-            result = self._call(
-                partial(
-                    self._client.custom_query_range,
-                    query,
-                    start_time=chunk_start,
-                    end_time=chunk_end,
-                    step=str(step_seconds),
-                )
+        for chunk_start, chunk_end in chunk_spans(start, end, step_seconds):
+            out.merge(self.chunk(query, chunk_start, chunk_end, step_seconds))
+        return out
+
+    def chunk(self, query: str, start: datetime, end: datetime, step_seconds: int) -> RangeSeries:
+        """One request of a range query: [start, end] must hold at most 11,000 points."""
+        result = self._call(
+            partial(
+                self._client.custom_query_range,
+                query,
+                start_time=start,
+                end_time=end,
+                step=str(step_seconds),
             )
-            out.round_trips += 1
-            with self._parsing():
-                items = _items(result)
-                if len(items) > 1:
-                    raise PermanentCollectorError(
-                        messages.QUERY_NOT_SINGLE.format(count=len(items)), backend=self.backend
-                    )
-                for item in items:
-                    out.values.update(_points(item["values"]))
-            chunk_start = chunk_end + timedelta(seconds=step_seconds)
+        )
+        out = RangeSeries(round_trips=1)
+        with self._parsing():
+            items = _items(result)
+            if len(items) > 1:
+                raise PermanentCollectorError(
+                    messages.QUERY_NOT_SINGLE.format(count=len(items)), backend=self.backend
+                )
+            for item in items:
+                out.values.update(_points(item["values"]))
         return out
 
     @contextmanager

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from collectors.pagerduty import PagerDutyCollector
-from collectors.prometheus import Labels, PrometheusCollector, RangeSeries
+from collectors.prometheus import Labels, PrometheusCollector, RangeSeries, chunk_spans
 from daemon import messages
 from daemon.config.model import Config, ServiceConfig
 from daemon.core.batch import KEY_LABEL, Batch, plan_batches
@@ -109,7 +109,10 @@ class QueryRun:
         try:
             early = self.prefetched.series.get(query) if self.prefetched else None
             if early is not None and early[:2] == (start, end):
-                result = early[2].result()
+                merged = RangeSeries()
+                for chunk in early[2]:
+                    merged.merge(chunk.result())
+                result = merged
             else:
                 result = self.prometheus.series(query, start, end, STEP_SECONDS)
         except CollectorError as exc:
@@ -145,7 +148,9 @@ class _Prefetch:
     vectors: dict[tuple[str, datetime], Future[list[tuple[Labels, float]]]] = field(
         default_factory=dict
     )
-    series: dict[str, tuple[datetime, datetime, Future[RangeSeries]]] = field(default_factory=dict)
+    series: dict[str, tuple[datetime, datetime, list[Future[RangeSeries]]]] = field(
+        default_factory=dict
+    )
 
     def scalar(self, query: str, at: datetime) -> tuple[float | None, str]:
         if (query, at) not in self.scalars:
@@ -164,8 +169,12 @@ class _Prefetch:
     def range(self, query: str, start: datetime, end: datetime) -> tuple[RangeSeries, str]:
         known = self.series.get(query)
         if known is None or not (known[0] <= start and known[1] == end):
-            future = self.pool.submit(self.prometheus.series, query, start, end, STEP_SECONDS)
-            self.series[query] = (start, end, future)
+            # chunk by chunk: a quarter's history is 13 requests, not one long chain of them
+            chunks = [
+                self.pool.submit(self.prometheus.chunk, query, a, b, STEP_SECONDS)
+                for a, b in chunk_spans(start, end, STEP_SECONDS)
+            ]
+            self.series[query] = (start, end, chunks)
         return RangeSeries(), ""
 
 
