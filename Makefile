@@ -28,6 +28,7 @@ test: lint
 bench: setup
 	$(PY) bench/pack_cost.py
 	$(PY) bench/incident_cost.py
+	$(PY) bench/pack_floor.py
 	$(PY) bench/daemon_latency.py
 	$(PY) bench/cycle_scale.py
 	$(PY) bench/memory.py
