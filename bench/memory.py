@@ -7,7 +7,10 @@ the default 60 s, so 60 cycles, an hour of the default schedule, take about 10 m
 alerts found in the data are announced to a (pretend) SRE channel, so alert packs are drafted
 and stored as in production.
 
-RSS (``VmRSS`` of ``/proc/<pid>/status``) is sampled every few seconds. The report gives the
+RSS (``VmRSS`` of ``/proc/<pid>/status``) is sampled every few seconds, and so is the
+proportional set size (``Pss`` of ``smaps_rollup``) of the daemon with its child processes
+(the spawned drafting worker and multiprocessing's resource tracker): PSS splits shared pages
+between the processes, so their figures add up. The report gives the
 RSS at start, after the warm-up cycles, at the end, the peak (``VmHWM``), and the slope of a
 least-squares line over the second half of the samples, per hour of wall time and per 60
 cycles; the cycles are counted from the daemon's own ``slo_prep_cycles_total``.
