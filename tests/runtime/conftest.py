@@ -99,13 +99,38 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'slo-prep.db'}"
 
 
+DocumentRuntime = Callable[[dict[str, Any], Clock], Runtime]
+
+
+@pytest.fixture(name="document_runtime")
+def document_runtime_fixture(tmp_path: Path) -> Iterator[DocumentRuntime]:
+    """Builds runtimes from a whole config document (closed at teardown)."""
+    built: list[Runtime] = []
+
+    def make(document: dict[str, Any], clock: Clock) -> Runtime:
+        path = tmp_path / f"config-{len(built)}.yaml"
+        path.write_text(json.dumps(document))
+        rt = build_runtime(load_config(str(path)), out=io.StringIO(), clock=clock, post_interval=0)
+        rt.leadership.check()
+        built.append(rt)
+        return rt
+
+    yield make
+    for rt in built:
+        rt.work.shutdown(wait=True)
+        rt.leadership.release()
+        rt.store.close()
+
+
 @pytest.fixture
 def make_runtime(
-    prometheus: PrometheusServer, slack: FakeSlack, tmp_path: Path, sqlite_url: str
-) -> Iterator[RuntimeFactory]:
+    prometheus: PrometheusServer,
+    slack: FakeSlack,
+    sqlite_url: str,
+    document_runtime: DocumentRuntime,
+) -> RuntimeFactory:
     """Builds runtimes (closed at teardown); keyword arguments go to ``daemon_config``, plus
     ``store_url`` and ``clock``."""
-    built: list[Runtime] = []
 
     def make(
         *,
@@ -117,23 +142,9 @@ def make_runtime(
         document = daemon_config(
             prometheus_url or prometheus.url, slack.api_url, store_url or sqlite_url, **options
         )
-        path = tmp_path / f"config-{len(built)}.yaml"
-        path.write_text(json.dumps(document))
-        rt = build_runtime(
-            load_config(str(path)),
-            out=io.StringIO(),
-            clock=clock or Clock(prometheus.at),
-            post_interval=0,
-        )
-        rt.leadership.check()
-        built.append(rt)
-        return rt
+        return document_runtime(document, clock or Clock(prometheus.at))
 
-    yield make
-    for rt in built:
-        rt.work.shutdown(wait=True)
-        rt.leadership.release()
-        rt.store.close()
+    return make
 
 
 def settle(rt: Runtime) -> None:

@@ -4,23 +4,23 @@ shapes itself (PagerDuty, short timeouts)."""
 
 from __future__ import annotations
 
-import io
 import json
 from collections import Counter
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from daemon.config import load_config
 from daemon.runtime.context import Runtime
-from daemon.runtime.run import build_runtime
 from tests.generator.prometheus_server import PrometheusServer
-from tests.runtime.conftest import SERVICE_CHANNEL, Clock, daemon_config
+from tests.runtime.conftest import (
+    SERVICE_CHANNEL,
+    Clock,
+    DocumentRuntime,
+    daemon_config,
+)
 from tests.support.fake_slack import FakeSlack, Message
 
-DocumentRuntime = Callable[[dict[str, Any], Clock], Runtime]
 LightRuntime = Callable[..., Runtime]
 
 
@@ -92,26 +92,6 @@ def latest_document(rt: Runtime, question_id: str) -> dict[str, Any]:
 
 def slo_problem_codes(document: dict[str, Any]) -> dict[str, list[str]]:
     return {s["name"]: [p["code"] for p in s["problems"]] for s in document["slos"]}
-
-
-@pytest.fixture(name="document_runtime")
-def document_runtime_fixture(tmp_path: Path) -> Iterator[DocumentRuntime]:
-    """Builds runtimes from a whole config document (closed at teardown)."""
-    built: list[Runtime] = []
-
-    def make(document: dict[str, Any], clock: Clock) -> Runtime:
-        path = tmp_path / f"fault-config-{len(built)}.yaml"
-        path.write_text(json.dumps(document))
-        rt = build_runtime(load_config(str(path)), out=io.StringIO(), clock=clock, post_interval=0)
-        rt.leadership.check()
-        built.append(rt)
-        return rt
-
-    yield make
-    for rt in built:
-        rt.work.shutdown(wait=True)
-        rt.leadership.release()
-        rt.store.close()
 
 
 @pytest.fixture(name="light_runtime")

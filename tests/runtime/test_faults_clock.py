@@ -17,7 +17,6 @@ from tests.runtime.conftest import Clock
 from tests.runtime.faults import (  # noqa: F401  (fixtures)
     LightRuntime,
     assert_posted_exactly_once,
-    document_runtime_fixture,
     light_runtime_fixture,
     parents,
     sample,

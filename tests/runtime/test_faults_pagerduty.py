@@ -27,10 +27,9 @@ from daemon.runtime.commands import handle_command
 from daemon.runtime.context import Runtime
 from tests.generator.prometheus_server import PrometheusServer
 from tests.runtime.conftest import Clock, daemon_config
-from tests.runtime.faults import (  # noqa: F401  (fixtures)
+from tests.runtime.faults import (
     DocumentRuntime,
     assert_posted_exactly_once,
-    document_runtime_fixture,
     latest_document,
     parents,
     sample,

@@ -24,7 +24,6 @@ from tests.runtime.conftest import SERVICE_CHANNEL, Clock
 from tests.runtime.faults import (  # noqa: F401  (fixtures)
     LightRuntime,
     assert_posted_exactly_once,
-    document_runtime_fixture,
     light_runtime_fixture,
     parents,
     sample,
